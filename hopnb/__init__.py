@@ -1,0 +1,14 @@
+"""hopnb: associative memory in PyTorch, the library behind The Hopfield Notebook.
+
+Retrieval is ``z = P · sep(sim(M, q))`` (the universal Hopfield network view):
+:mod:`hopnb.similarity` scores, :mod:`hopnb.separation` turns scores into weights,
+and :class:`hopnb.AssociativeMemory` composes them, streaming over the memories.
+"""
+
+from . import data, plot, separation, similarity
+from .memory import AssociativeMemory, Retrieval
+from .runtime import device, seed
+
+__version__ = "0.1.0"
+
+__all__ = ["AssociativeMemory", "Retrieval", "data", "device", "plot", "seed", "separation", "similarity"]

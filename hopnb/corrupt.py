@@ -1,0 +1,213 @@
+"""Query variants: corrupted copies of stored patterns, and distributions over them.
+
+Each corruption takes patterns ``x [n, d]`` (images flattened row-major, values
+usually in [0, 1]) and returns a new tensor of the same shape; those that draw random
+numbers take a ``generator`` (a ``torch.Generator`` on ``x``'s device, or None for
+torch's global one), so an experiment repeats exactly. Masks set entries to ``value``
+(0 by default, "missing").
+
+:class:`VariantDistribution` samples ``(source index, variant)`` pairs from a mix or a
+chain of corruptions; A-Hop (chapter 6) trains on such pairs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import torch
+
+from ._validate import check_patterns, check_positive
+
+__all__ = ["mask_pixels", "mask_rows", "mask_border", "gaussian_noise", "shift", "salt_and_pepper", "dropout",
+           "VariantDistribution"]
+
+
+def _fraction(f, name="fraction") -> float:
+    f = check_positive(f, name, strict=False)
+    if f > 1:
+        raise ValueError(f"{name} must lie in [0, 1]; got {f}")
+    return f
+
+
+def _image_shape(x: torch.Tensor, shape: Sequence[int]) -> tuple[int, ...]:
+    shape = tuple(int(s) for s in shape)
+    size = 1
+    for s in shape:
+        size *= s
+    if len(shape) not in (2, 3) or size != x.shape[1]:
+        raise ValueError(f"shape must be (H, W) or (H, W, C) with H·W·C = d = {x.shape[1]}; got {shape}")
+    return shape
+
+
+def _rand(x: torch.Tensor, generator) -> torch.Tensor:
+    return torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
+                value: float = 0.0) -> torch.Tensor:
+    """Set each entry to ``value`` independently with probability ``fraction`` (random pixel mask).
+
+    >>> mask_pixels(torch.ones(1, 4), 1.0)
+    tensor([[0., 0., 0., 0.]])
+    """
+    check_patterns(x, "x")
+    fraction = _fraction(fraction)
+    return torch.where(_rand(x, generator) < fraction, torch.full_like(x, value), x)
+
+
+def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, side: str = "bottom",
+              value: float = 0.0) -> torch.Tensor:
+    """Set the ``side`` (``"bottom"`` or ``"top"``) ``fraction`` of image rows to ``value``,
+    as in the UHN experiments ("bottom half masked"). ``shape`` is the image shape.
+
+    >>> mask_rows(torch.ones(1, 4), (2, 2), 0.5)
+    tensor([[1., 1., 0., 0.]])
+    """
+    check_patterns(x, "x")
+    h = _image_shape(x, shape)[0]
+    k = int(round(_fraction(fraction) * h))
+    if side not in ("bottom", "top"):
+        raise ValueError(f"side must be 'bottom' or 'top'; got {side!r}")
+    out = x.clone().reshape(x.shape[0], *shape)
+    if k:
+        rows = slice(h - k, h) if side == "bottom" else slice(0, k)
+        out[:, rows] = value
+    return out.reshape(x.shape)
+
+
+def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *, value: float = 0.0) -> torch.Tensor:
+    """Set a frame of width ``fraction · H / 2`` (and ``· W / 2``) around each image to ``value``:
+    the query keeps its centre, and the memory must inpaint the border.
+
+    >>> mask_border(torch.ones(1, 16), (4, 4), 0.5).reshape(4, 4)[0].tolist()
+    [0.0, 0.0, 0.0, 0.0]
+    """
+    check_patterns(x, "x")
+    shape = _image_shape(x, shape)
+    h, w = shape[:2]
+    fraction = _fraction(fraction)
+    bh, bw = int(round(fraction * h / 2)), int(round(fraction * w / 2))
+    keep = torch.zeros(h, w, dtype=torch.bool, device=x.device)
+    keep[bh:h - bh, bw:w - bw] = True
+    if len(shape) == 3:
+        keep = keep[:, :, None].expand(h, w, shape[2])
+    return torch.where(keep.reshape(1, -1), x, torch.full_like(x, value))
+
+
+def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator | None = None,
+                   clamp: bool = False) -> torch.Tensor:
+    """Add independent Gaussian noise of standard deviation ``sigma``.
+
+    ``clamp=True`` returns ``clamp(|x + n|, 0, 1)``, the UHN and U-Hop code's noisy query.
+
+    >>> gaussian_noise(torch.zeros(1, 3), 0.0)
+    tensor([[0., 0., 0.]])
+    """
+    check_patterns(x, "x")
+    sigma = check_positive(sigma, "sigma", strict=False)
+    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * sigma
+    out = x + noise
+    return out.abs().clamp(0, 1) if clamp else out
+
+
+def shift(x: torch.Tensor, bias: float) -> torch.Tensor:
+    """Add the constant ``bias`` to every entry (a brightness shift).
+
+    >>> shift(torch.zeros(1, 2), 0.25)
+    tensor([[0.2500, 0.2500]])
+    """
+    check_patterns(x, "x")
+    return x + float(bias)
+
+
+def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
+                    low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """Replace each entry with probability ``fraction`` by ``low`` or ``high`` (equally likely).
+
+    >>> sorted(salt_and_pepper(torch.full((1, 64), 0.5), 1.0).unique().tolist())
+    [0.0, 1.0]
+    """
+    check_patterns(x, "x")
+    fraction = _fraction(fraction)
+    hit = _rand(x, generator) < fraction
+    salt = _rand(x, generator) < 0.5
+    noise = torch.where(salt, torch.full_like(x, high), torch.full_like(x, low))
+    return torch.where(hit, noise, x)
+
+
+def dropout(x: torch.Tensor, p: float, *, generator: torch.Generator | None = None, scale: bool = True) -> torch.Tensor:
+    """Zero each entry with probability ``p``; with ``scale`` multiply survivors by ``1 / (1 − p)``.
+
+    This is ``torch.dropout(x, p, train=True)``, which the U-Hop code uses as its
+    "50 % masked" query (the paper does not mention the scaling); ``scale=False`` is
+    :func:`mask_pixels`.
+
+    >>> dropout(torch.ones(1, 3), 0.0)
+    tensor([[1., 1., 1.]])
+    """
+    p = _fraction(p, "p")
+    if p == 1.0:
+        return torch.zeros_like(x)
+    out = mask_pixels(x, p, generator=generator)
+    return out / (1.0 - p) if scale else out
+
+
+Corruption = Callable[..., torch.Tensor]
+
+
+class VariantDistribution:
+    """A distribution over query variants of stored patterns: sample ``(source, variant)`` pairs.
+
+    ``transforms`` are corruptions called as ``f(x, generator=g)``; bind their
+    parameters with ``functools.partial`` or use :meth:`of`. ``mode="mix"`` applies
+    one transform per sample, chosen with probabilities ``probs`` (uniform by default);
+    ``mode="chain"`` applies all of them in order. Sources are drawn uniformly.
+
+    >>> dist = VariantDistribution(torch.rand(5, 4), [VariantDistribution.of(gaussian_noise, sigma=0.1)])
+    >>> source, variant = dist.sample(3, generator=torch.Generator().manual_seed(0))
+    >>> tuple(source.shape), tuple(variant.shape)
+    ((3,), (3, 4))
+    """
+
+    def __init__(self, memories: torch.Tensor, transforms: Sequence[Corruption], *, mode: str = "mix",
+                 probs: Sequence[float] | None = None):
+        check_patterns(memories, "memories")
+        if not transforms or not all(callable(t) for t in transforms):
+            raise ValueError("transforms must be a non-empty sequence of callables f(x, generator=...)")
+        if mode not in ("mix", "chain"):
+            raise ValueError(f"mode must be 'mix' or 'chain'; got {mode!r}")
+        if probs is not None:
+            if mode != "mix" or len(probs) != len(transforms):
+                raise ValueError(f"probs needs mode='mix' and one entry per transform ({len(transforms)}); "
+                                 f"got {len(probs)} in mode {mode!r}")
+            probs = torch.as_tensor(probs, dtype=torch.float64)
+            if (probs < 0).any() or probs.sum() <= 0:
+                raise ValueError(f"probs must be non-negative and not all zero; got {probs.tolist()}")
+        self.memories, self.transforms, self.mode = memories, list(transforms), mode
+        self.probs = probs if probs is not None else torch.full((len(transforms),), 1.0 / len(transforms),
+                                                                dtype=torch.float64)
+
+    @staticmethod
+    def of(corruption: Corruption, **params) -> Corruption:
+        """``corruption`` with its parameters bound, e.g. ``of(mask_pixels, fraction=0.5)``."""
+        return functools.partial(corruption, **params)
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` pairs: ``source [n]`` (int64 indices into the memories) and ``variants [n, d]``."""
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int; got {n!r}")
+        device = self.memories.device
+        source = torch.randint(0, self.memories.shape[0], (n,), generator=generator, device=device)
+        x = self.memories[source]
+        if self.mode == "chain":
+            for t in self.transforms:
+                x = t(x, generator=generator)
+            return source, x
+        choice = torch.multinomial(self.probs.to(device), n, replacement=True, generator=generator)
+        out = torch.empty_like(x)
+        for k, t in enumerate(self.transforms):
+            rows = (choice == k).nonzero().squeeze(1)
+            if rows.numel():
+                out[rows] = t(x[rows], generator=generator)
+        return source, out

@@ -1,0 +1,247 @@
+"""The associative memory: retrieval ``z = P · sep(sim(M, q))``, streamed over the memories.
+
+The universal Hopfield network factorisation (Millidge et al. 2022; chapter 4,
+eq. (4.1)): a similarity scores every memory against the query, a separation turns
+the scores into weights, and a projection reads the weights out. Every model of the
+book is this spine with its own parts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from . import separation as _sep
+from . import similarity as _sim
+from ._validate import check_like, check_patterns, check_positive, shape_str
+
+__all__ = ["AssociativeMemory", "Retrieval", "stream_softmax"]
+
+# Score entries held at once while streaming (B × chunk): 4 Mi floats, 16 MiB in float32.
+_SCORE_BUDGET = 1 << 22
+
+
+class Retrieval(NamedTuple):
+    """What :meth:`AssociativeMemory.retrieve` returns.
+
+    ``state`` ``[B, d]`` is the final state; ``steps`` how many updates ran;
+    ``converged`` ``[B]`` whether the last update moved each state by at most ``tol``
+    (all False when no ``tol`` was given); ``trajectory`` ``[T, B, d]`` the recorded
+    states (the query first), or None.
+    """
+
+    state: torch.Tensor
+    steps: int
+    converged: torch.Tensor
+    trajectory: torch.Tensor | None
+
+
+def _chunk_rows(batch: int, total: int, chunk_size: int | None) -> int:
+    if chunk_size is not None:
+        return chunk_size
+    return min(total, max(256, _SCORE_BUDGET // max(batch, 1)))
+
+
+def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.Tensor, queries: torch.Tensor,
+                   beta, chunk_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``softmax(β sim(M, q)) @ V`` and ``log Σ_μ exp(β s_μ)``, streamed over chunks of memories.
+
+    A running maximum ``m``, normaliser ``l`` and output ``acc`` are rescaled as each
+    chunk arrives (the online softmax of Milakov & Gimelshein 2018), so at most
+    ``[B, chunk]`` scores exist at once and the result equals the one-shot softmax.
+    Returns ``(z [B, d'], lse [B])``; ``lse / β`` is ``lse(β, s)`` of chapter 3, eq. (3.2).
+    """
+    total = memories.shape[0]
+    step = _chunk_rows(queries.shape[0], total, chunk_size)
+    if step >= total:
+        a = beta * similarity(memories, queries)
+        return torch.softmax(a, dim=1) @ values, torch.logsumexp(a, dim=1)
+    m = l = acc = None
+    for start in range(0, total, step):
+        a = beta * similarity(memories[start:start + step], queries)
+        a_max = a.amax(dim=1)
+        if m is None:
+            m = a_max
+            p = torch.exp(a - m[:, None])
+            l, acc = p.sum(dim=1), p @ values[start:start + step]
+            continue
+        m_new = torch.maximum(m, a_max)
+        scale = torch.exp(m - m_new)
+        p = torch.exp(a - m_new[:, None])
+        l = l * scale + p.sum(dim=1)
+        acc = torch.addmm(acc * scale[:, None], p, values[start:start + step])
+        m = m_new
+    return acc / l[:, None], m + torch.log(l)
+
+
+class AssociativeMemory(nn.Module):
+    """Single-shot and iterated retrieval ``z = P · sep(sim(M, q))`` (Millidge et al. 2022; chapter 4).
+
+    ``memories [M, d]`` are stored as rows. ``similarity`` is a name from
+    :mod:`hopnb.similarity` or any callable ``(memories [M, d], queries [B, d]) -> scores [B, M]``
+    (learned similarities are ``nn.Module`` s and train with the memory); ``separation``
+    a name from :mod:`hopnb.separation` (with default parameters), a separation module
+    such as ``softmax(beta=8)``, or any callable ``scores -> weights``. ``projection``
+    ``[M, d']`` makes the memory hetero-associative; by default ``P = M``
+    (auto-association). ``chunk_size`` fixes how many memories are scored at once
+    (by default about 4 Mi scores, ``B × chunk``); no ``[B, M, d]`` tensor is ever built.
+
+    >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.softmax(beta=20.0))
+    >>> mem(torch.tensor([[0.9, 0.1, 0.0]])).argmax(dim=1)
+    tensor([0])
+    """
+
+    def __init__(self, memories: torch.Tensor, similarity: str | Callable = "dot",
+                 separation: str | Callable = "softmax", projection: torch.Tensor | None = None, *,
+                 chunk_size: int | None = None):
+        super().__init__()
+        check_patterns(memories, "memories")
+        if projection is not None:
+            check_patterns(projection, "projection")
+            check_like(projection, memories, "projection", "memories", dim=0)
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+            raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}")
+        if isinstance(similarity, str) or not callable(similarity):
+            if not isinstance(similarity, str):
+                raise TypeError(f"similarity must be a name ({', '.join(_sim.NAMES)}) or a callable; "
+                                f"got {type(similarity).__name__}")
+            similarity = _sim.get(similarity)
+        if isinstance(separation, str):
+            separation = _sep.get(separation)
+        elif not callable(separation):
+            raise TypeError(f"separation must be a name ({', '.join(_sep.NAMES)}) or a callable; "
+                            f"got {type(separation).__name__}")
+        self.register_buffer("memories", memories)
+        self.register_buffer("projection", projection)
+        self.similarity = similarity
+        self.separation = separation
+        self.chunk_size = chunk_size
+
+    @property
+    def _score(self) -> Callable:
+        return _sim.unchecked(self.similarity)
+
+    @property
+    def values(self) -> torch.Tensor:
+        """The rows read out by the weights: ``projection`` if given, else the memories."""
+        return self.memories if self.projection is None else self.projection
+
+    def extra_repr(self) -> str:
+        kind = "auto" if self.projection is None else f"hetero, d'={self.projection.shape[1]}"
+        name = getattr(self.similarity, "__name__", None) or repr(self.similarity)
+        return f"M={self.memories.shape[0]}, d={self.memories.shape[1]}, similarity={name}, {kind}"
+
+    # ----------------------------------------------------------------- pieces
+
+    def _check_queries(self, queries) -> torch.Tensor:
+        check_patterns(queries, "queries")
+        check_like(queries, self.memories, "queries", "memories")
+        return queries
+
+    def _chunks(self, batch: int):
+        step = _chunk_rows(batch, self.memories.shape[0], self.chunk_size)
+        for start in range(0, self.memories.shape[0], step):
+            yield slice(start, start + step)
+
+    def _scores(self, queries: torch.Tensor, rows: slice) -> torch.Tensor:
+        s = self._score(self.memories[rows], queries)
+        expected = (queries.shape[0], self.memories[rows].shape[0])
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
+            got = shape_str(s) if isinstance(s, torch.Tensor) else type(s).__name__
+            raise ValueError(f"similarity must return scores [B, M] = [{expected[0]}, {expected[1]}]; got {got}")
+        return s
+
+    def scores(self, queries: torch.Tensor) -> torch.Tensor:
+        """Similarity scores ``[B, M]`` of every memory for every query."""
+        self._check_queries(queries)
+        return torch.cat([self._scores(queries, rows) for rows in self._chunks(queries.shape[0])], dim=1)
+
+    def weights(self, queries: torch.Tensor) -> torch.Tensor:
+        """Separated weights ``sep(sim(M, q))``, ``[B, M]``."""
+        return self.separation(self.scores(queries))
+
+    # ----------------------------------------------------------------- retrieval
+
+    def forward(self, queries: torch.Tensor) -> torch.Tensor:
+        """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``."""
+        self._check_queries(queries)
+        sep, values = self.separation, self.values
+        if isinstance(sep, _sep.Softmax):
+            return stream_softmax(self._score, self.memories, values, queries, sep.beta, self.chunk_size)[0]
+        if isinstance(sep, _sep.Max):
+            best, index = None, None
+            for rows in self._chunks(queries.shape[0]):
+                top, arg = self._scores(queries, rows).max(dim=1)
+                arg = arg + rows.start
+                if best is None:
+                    best, index = top, arg
+                else:
+                    better = top > best
+                    best, index = torch.where(better, top, best), torch.where(better, arg, index)
+            return values[index]
+        if isinstance(sep, _sep.Elementwise):
+            acc = total = 0
+            for rows in self._chunks(queries.shape[0]):
+                w = sep.map(self._scores(queries, rows))
+                acc = acc + w @ values[rows]
+                total = total + w.sum(dim=1, keepdim=True)
+            if sep.normalize:
+                acc = acc / torch.where(total == 0, torch.ones_like(total), total)
+            return acc
+        return self.weights(queries) @ values
+
+    def retrieve(self, queries: torch.Tensor, steps: int = 1, *, tol: float | None = None,
+                 record: bool = False, max_record: int = 100) -> Retrieval:
+        """Iterate ``x ← P · sep(sim(M, x))`` up to ``steps`` times (auto-association only).
+
+        With ``tol`` it stops early once no state moves by more than ``tol`` (max-norm).
+        With ``record`` it keeps the query and the states after each update, at most
+        ``max_record`` of them (the earliest).
+        """
+        if self.projection is not None and self.projection.shape[1] != self.memories.shape[1]:
+            raise ValueError(f"iterated retrieval needs outputs of the query's size d={self.memories.shape[1]}; "
+                             f"this hetero-associative memory outputs d'={self.projection.shape[1]}")
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive int; got {steps!r}")
+        if tol is not None:
+            check_positive(tol, "tol", strict=False)
+        state = self._check_queries(queries)
+        trajectory = [state] if record else None
+        converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
+        done = 0
+        for done in range(1, steps + 1):
+            new = self(state)
+            if tol is not None:
+                converged = (new - state).abs().amax(dim=1) <= tol
+            state = new
+            if record and len(trajectory) < max_record:
+                trajectory.append(state)
+            if tol is not None and bool(converged.all()):
+                break
+        return Retrieval(state, done, converged, torch.stack(trajectory) if record else None)
+
+    # ----------------------------------------------------------------- energy
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:
+        """The energy ``[B]`` of states ``[B, d]``, for the models that have one.
+
+        Dot similarity with softmax separation is the modern continuous Hopfield network
+        (Ramsauer et al. 2020; chapter 3, eq. (3.3)):
+        ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``;
+        its concave–convex update is exactly :meth:`forward`, so iterating never raises it.
+        """
+        self._check_queries(states) if states.ndim == 2 else check_patterns(states, "states")
+        sim_fn = getattr(self.similarity, "func", self.similarity)
+        if not (sim_fn is _sim.dot and isinstance(self.separation, _sep.Softmax) and self.projection is None):
+            raise NotImplementedError(
+                "energy() is defined here for the modern Hopfield network (similarity='dot', separation=softmax, "
+                "auto-association); the classical network and dense associative memories have theirs in "
+                "hopnb.models")
+        beta = self.separation.beta
+        _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
+        m2 = self.memories.square().sum(dim=1).amax()
+        return -lse / beta + 0.5 * states.square().sum(dim=1) + math.log(self.memories.shape[0]) / beta + 0.5 * m2

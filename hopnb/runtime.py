@@ -1,0 +1,58 @@
+"""Where computations run and how they are seeded: one device helper, one seed helper."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["device", "seed"]
+
+_COLAB_HINT = "In Colab: Runtime > Change runtime type > T4 GPU, then run the notebook again."
+
+
+def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
+    """Return the device the book computes on: CUDA when available, else CPU.
+
+    ``name`` (or the environment variable ``HOPNB_DEVICE``) forces a device, for
+    example ``"cpu"`` on a GPU machine. With ``verbose`` the choice is printed,
+    and on CPU it says how to get a GPU in Colab.
+
+    >>> dev = device("cpu", verbose=False)
+    >>> dev.type
+    'cpu'
+    """
+    name = name or os.environ.get("HOPNB_DEVICE")
+    if name is not None:
+        dev = torch.device(name)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} was asked for, but torch sees no CUDA device. {_COLAB_HINT}")
+    else:
+        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if verbose:
+        if dev.type == "cuda":
+            print(f"hopnb: using CUDA ({torch.cuda.get_device_name(dev)}).")
+        else:
+            print(f"hopnb: using the CPU ({torch.get_num_threads()} threads). Heavy experiments run faster "
+                  f"on a GPU. {_COLAB_HINT}")
+    return dev
+
+
+def seed(n: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (CPU and CUDA) with ``n``; return a fresh CPU generator seeded with ``n``.
+
+    Functions of hopnb that draw random numbers take such a ``generator``, so an
+    experiment can be repeated without touching the global state.
+
+    >>> g = seed(0)
+    >>> torch.rand(2, generator=g).shape
+    torch.Size([2])
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"seed must be a non-negative int; got {n!r}")
+    random.seed(n)
+    np.random.seed(n % 2**32)
+    torch.manual_seed(n)
+    return torch.Generator().manual_seed(n)

@@ -1,0 +1,108 @@
+import os
+import urllib.error
+import urllib.request
+
+import pytest
+import torch
+
+from hopnb import data
+
+
+def test_mnist_from_hopnb_data(data_root, monkeypatch):
+    monkeypatch.setenv("HOPNB_DATA", str(data_root))
+    x, y = data.load("mnist")
+    assert x.shape == (10000, 784) and x.dtype == torch.float32
+    assert float(x.min()) == 0.0 and float(x.max()) == 1.0
+    assert y.dtype == torch.int64 and y[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert torch.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_root_argument_comes_first_and_n_keeps_the_first(data_root, monkeypatch):
+    monkeypatch.delenv("HOPNB_DATA", raising=False)
+    ds = data.load("mnist", n=5, root=data_root)
+    assert len(ds) == 5 and ds.shape == (28, 28) and ds.source.endswith("t10k-images-idx3-ubyte.gz")
+
+
+def test_cifar10_and_tinyimagenet_subsets(data_root):
+    cifar = data.load("cifar10", root=data_root)
+    assert cifar.x.shape == (5000, 3072) and cifar.shape == (32, 32, 3) and cifar.classes[0] == "airplane"
+    assert 0.0 <= float(cifar.x.min()) and float(cifar.x.max()) <= 1.0
+    train = data.load("cifar10", "train", root=data_root)
+    assert train.y[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]
+    tiny = data.load("tinyimagenet", root=data_root, grayscale=True)
+    assert tiny.x.shape == (1000, 4096) and tiny.shape == (64, 64) and len(tiny.classes) == 200
+    assert tiny.classes[int(tiny.y[0])] == "go-kart"
+
+
+def test_digits_ship_offline():
+    x, y = data.load("digits")
+    assert x.shape == (1797, 64) and float(x.max()) == 1.0 and set(y.tolist()) == set(range(10))
+
+
+def test_no_data_and_no_network_names_hopnb_data(tmp_path, monkeypatch):
+    monkeypatch.delenv("HOPNB_DATA", raising=False)
+    monkeypatch.delenv("HOPNB_OFFLINE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    with pytest.raises(FileNotFoundError, match=r"\$HOPNB_DATA") as err:
+        data.load("mnist", root=tmp_path / "empty")
+    assert "t10k-images-idx3-ubyte.gz" in str(err.value) and "network is unreachable" in str(err.value)
+    assert not any((tmp_path / "cache").rglob("*.part"))  # nothing half-written left behind
+
+
+def test_offline_switch_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOPNB_OFFLINE", "1")
+    monkeypatch.delenv("HOPNB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("tried the network"))
+    with pytest.raises(FileNotFoundError, match="switched off"):
+        data.load("cifar10")
+
+
+def test_download_is_verified_and_atomic(tmp_path, monkeypatch, data_root):
+    """A download with the right bytes lands in the cache; wrong bytes are rejected and leave nothing."""
+    monkeypatch.delenv("HOPNB_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    files = {url.rsplit("/", 1)[1]: url for url, _ in data._DOWNLOADS[("mnist", "test")]}
+
+    def fake_urlopen(url, timeout):
+        return open(data_root / "mnist" / url.rsplit("/", 1)[1], "rb")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    x, _ = data.load("mnist", root=tmp_path / "nothing")
+    assert x.shape == (10000, 784)
+    assert sorted(os.listdir(tmp_path / "hopnb" / "mnist")) == sorted(files)
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: open(__file__, "rb"))
+    with pytest.raises(OSError, match="checksum mismatch"):
+        data._download(next(iter(files.values())), "0" * 32, tmp_path / "bad")
+    assert list((tmp_path / "bad").iterdir()) == []
+
+
+@pytest.mark.parametrize("kind, values", [("binary", {-1.0, 1.0})])
+def test_random_binary_patterns(kind, values):
+    x = data.random_patterns(50, 20, kind, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (50, 20) and set(x.unique().tolist()) == values
+
+
+def test_random_continuous_patterns_are_seeded():
+    a = data.random_patterns(4, 3, "gaussian", generator=torch.Generator().manual_seed(1))
+    b = data.random_patterns(4, 3, "gaussian", generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    u = data.random_patterns(100, 10, "uniform")
+    assert 0 <= float(u.min()) and float(u.max()) <= 1
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: data.load("fashion"), "unknown dataset 'fashion'; known: digits, mnist"),
+    (lambda: data.load("mnist", "valid"), "split must be one of"),
+    (lambda: data.load("digits", n=0), "n must be a positive int"),
+    (lambda: data.random_patterns(3, 3, "ternary"), "kind must be"),
+])
+def test_bad_arguments_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

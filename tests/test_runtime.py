@@ -1,0 +1,43 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import hopnb
+
+
+def test_device_defaults_to_cpu_without_cuda_and_says_so(capsys, monkeypatch):
+    monkeypatch.delenv("HOPNB_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    dev = hopnb.device()
+    assert dev == torch.device("cpu")
+    out = capsys.readouterr().out
+    assert "CPU" in out and "Colab" in out
+
+
+def test_device_can_be_forced(monkeypatch, capsys):
+    monkeypatch.setenv("HOPNB_DEVICE", "cpu")
+    assert hopnb.device(verbose=False).type == "cpu"
+    assert capsys.readouterr().out == ""
+
+
+def test_device_refuses_cuda_when_absent(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        hopnb.device("cuda")
+
+
+def test_seed_seeds_python_numpy_torch_and_returns_a_generator():
+    g = hopnb.seed(7)
+    a = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+    g = hopnb.seed(7)
+    b = (random.random(), np.random.rand(), torch.rand(1).item(), torch.rand(1, generator=g).item())
+    assert a == b
+    assert isinstance(g, torch.Generator)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_seed_rejects_non_integers(bad):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        hopnb.seed(bad)
