@@ -3,7 +3,8 @@
 Each corruption takes patterns ``x [n, d]`` (images flattened row-major, values
 usually in [0, 1]) and returns a new tensor of the same shape; those that draw random
 numbers take a ``generator`` (a ``torch.Generator`` on ``x``'s device, or None for
-torch's global one), so an experiment repeats exactly. Masks set entries to ``value``
+torch's global one), so an experiment repeats exactly; the deterministic ones accept
+and ignore it, so that every corruption can be called as ``f(x, generator=g)``. Masks set entries to ``value``
 (0 by default, "missing").
 
 :class:`VariantDistribution` samples ``(source index, variant)`` pairs from a mix or a
@@ -57,7 +58,7 @@ def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator 
 
 
 def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, side: str = "bottom",
-              value: float = 0.0) -> torch.Tensor:
+              value: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Set the ``side`` (``"bottom"`` or ``"top"``) ``fraction`` of image rows to ``value``,
     as in the UHN experiments ("bottom half masked"). ``shape`` is the image shape.
 
@@ -76,7 +77,8 @@ def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, s
     return out.reshape(x.shape)
 
 
-def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *, value: float = 0.0) -> torch.Tensor:
+def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *, value: float = 0.0,
+                generator: torch.Generator | None = None) -> torch.Tensor:
     """Set a frame of width ``fraction · H / 2`` (and ``· W / 2``) around each image to ``value``:
     the query keeps its centre, and the memory must inpaint the border.
 
@@ -111,7 +113,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
     return out.abs().clamp(0, 1) if clamp else out
 
 
-def shift(x: torch.Tensor, bias: float) -> torch.Tensor:
+def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Add the constant ``bias`` to every entry (a brightness shift).
 
     >>> shift(torch.zeros(1, 2), 0.25)

@@ -121,9 +121,14 @@ class AssociativeMemory(nn.Module):
         self.separation = separation
         self.chunk_size = chunk_size
 
-    @property
-    def _score(self) -> Callable:
-        return _sim.unchecked(self.similarity)
+    def _score(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        """The similarity on already-checked inputs, with its output shape checked."""
+        s = _sim.unchecked(self.similarity)(memories, queries)
+        expected = (queries.shape[0], memories.shape[0])
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
+            got = shape_str(s) if isinstance(s, torch.Tensor) else type(s).__name__
+            raise ValueError(f"similarity must return scores [B, M] = [{expected[0]}, {expected[1]}]; got {got}")
+        return s
 
     @property
     def values(self) -> torch.Tensor:
@@ -148,12 +153,7 @@ class AssociativeMemory(nn.Module):
             yield slice(start, start + step)
 
     def _scores(self, queries: torch.Tensor, rows: slice) -> torch.Tensor:
-        s = self._score(self.memories[rows], queries)
-        expected = (queries.shape[0], self.memories[rows].shape[0])
-        if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
-            got = shape_str(s) if isinstance(s, torch.Tensor) else type(s).__name__
-            raise ValueError(f"similarity must return scores [B, M] = [{expected[0]}, {expected[1]}]; got {got}")
-        return s
+        return self._score(self.memories[rows], queries)
 
     def scores(self, queries: torch.Tensor) -> torch.Tensor:
         """Similarity scores ``[B, M]`` of every memory for every query."""

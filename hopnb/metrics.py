@@ -1,0 +1,80 @@
+"""How well a retrieval did: errors per query and the fractions the papers report.
+
+Every function takes ``retrieved [B, d]`` and ``targets [B, d]`` (the true sources),
+or weights, and returns a tensor ``[B]`` or a Python float.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._validate import check_like, check_patterns, check_positive, shape_str
+
+__all__ = ["sse", "fraction_correct", "fraction_cosine", "source_accuracy"]
+
+
+def _pair(retrieved, targets):
+    check_patterns(retrieved, "retrieved")
+    check_patterns(targets, "targets")
+    if retrieved.shape != targets.shape:
+        raise ValueError(f"retrieved and targets must have the same shape [B, d]; got {shape_str(retrieved)} "
+                         f"and {shape_str(targets)}")
+    check_like(retrieved, targets, "retrieved", "targets")
+
+
+def sse(retrieved: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Sum of squared errors per query, ``Σ_i (z_i − ξ_i)²``, ``[B]``.
+
+    >>> sse(torch.ones(1, 4), torch.zeros(1, 4))
+    tensor([4.])
+    """
+    _pair(retrieved, targets)
+    return (retrieved - targets).square().sum(dim=1)
+
+
+def fraction_correct(retrieved: torch.Tensor, targets: torch.Tensor, threshold: float = 50.0) -> float:
+    """Fraction of queries whose SSE is below ``threshold``: the UHN criterion (Millidge et al.
+    2022; the paper's threshold is 50 for 784-pixel MNIST images, its code scales it by 784/d).
+
+    >>> fraction_correct(torch.zeros(2, 4), torch.tensor([[0.0] * 4, [1.0] * 4]), threshold=1.0)
+    0.5
+    """
+    check_positive(threshold, "threshold")
+    return (sse(retrieved, targets) < threshold).float().mean().item()
+
+
+def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: float = 0.8) -> float:
+    """Fraction of queries with cosine similarity ≥ ``threshold`` between output and source:
+    the criterion of the sparse Hopfield code (Hu et al. 2023).
+
+    >>> fraction_cosine(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.1], [1.0, 0.0]]))
+    0.5
+    """
+    _pair(retrieved, targets)
+    return (F.cosine_similarity(retrieved, targets, dim=1) >= threshold).float().mean().item()
+
+
+def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None,
+                    retrieved: torch.Tensor | None = None, memories: torch.Tensor | None = None) -> float:
+    """Fraction of queries whose true ``source`` index (``[B]``) is recovered: the memory with the
+    top weight (``weights [B, M]``), or the stored pattern nearest the output (``retrieved [B, d]``
+    with ``memories [M, d]``, Euclidean) — A-Hop's notion of correct retrieval.
+
+    >>> source_accuracy(torch.tensor([1, 0]), weights=torch.tensor([[0.1, 0.9], [0.2, 0.8]]))
+    0.5
+    """
+    if (weights is None) == (retrieved is None):
+        raise ValueError("source_accuracy needs exactly one of weights= or retrieved= (with memories=)")
+    if weights is not None:
+        guess = weights.argmax(dim=1)
+    else:
+        if memories is None:
+            raise ValueError("source_accuracy(retrieved=...) needs memories= to find the nearest stored pattern")
+        check_patterns(retrieved, "retrieved")
+        check_patterns(memories, "memories")
+        check_like(retrieved, memories, "retrieved", "memories")
+        guess = torch.cdist(retrieved, memories).argmin(dim=1)
+    if source.shape != guess.shape:
+        raise ValueError(f"source must be [B] = [{guess.shape[0]}] indices; got {shape_str(source)}")
+    return (guess == source.to(guess.device)).float().mean().item()

@@ -1,0 +1,205 @@
+"""Binary attractor networks: the classical Hopfield network and dense associative memories.
+
+States are ±1 vectors, rows of ``states [B, d]``; every update is batched over the B
+states. An asynchronous sweep visits the d units once each, in an order drawn from a
+seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .._validate import check_like, check_patterns, check_positive
+
+__all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics"]
+
+
+def _check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
+    check_patterns(x, name)
+    if not bool(((x == 1) | (x == -1)).all()):
+        raise ValueError(f"{name} must hold only ±1 entries (binary patterns); got values in "
+                         f"[{x.min().item():g}, {x.max().item():g}]. Map {{0, 1}} data with 2 * x - 1.")
+    return x
+
+
+def _sign(x: torch.Tensor) -> torch.Tensor:
+    """sgn with sgn(0) = +1."""
+    return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+
+
+class Dynamics(NamedTuple):
+    """What :meth:`BinaryNetwork.run` returns: the final ``state [B, d]``, the number of
+    ``sweeps`` run, ``converged [B]`` (the last sweep changed nothing), and with
+    ``record_energy`` the ``energies [sweeps + 1, B]`` (the initial one first), else None."""
+
+    state: torch.Tensor
+    sweeps: int
+    converged: torch.Tensor
+    energies: torch.Tensor | None
+
+
+class BinaryNetwork(nn.Module):
+    """Shared dynamics of the binary networks; subclasses give ``energy`` and ``_sweep``."""
+
+    patterns: torch.Tensor
+
+    def _check_states(self, states) -> torch.Tensor:
+        _check_binary(states, "states")
+        check_like(states, self.patterns, "states", "patterns")
+        return states
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sweep(self, states: torch.Tensor, order: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step_async(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One asynchronous sweep: every unit once, in a random order drawn from ``generator``."""
+        self._check_states(states)
+        order = torch.randperm(states.shape[1], generator=generator).tolist()
+        return self._sweep(states.clone(), order)
+
+    def step_sync(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - overridden where defined
+        raise NotImplementedError(f"{type(self).__name__} has no synchronous update; use mode='async'")
+
+    def is_fixed_point(self, states: torch.Tensor) -> torch.Tensor:
+        """``[B]`` bools: no single unit of the state would change under an asynchronous update."""
+        self._check_states(states)
+        return (self._sweep(states.clone(), range(states.shape[1]), frozen=True) == states).all(dim=1)
+
+    def run(self, states: torch.Tensor, *, mode: str = "async", max_sweeps: int = 100,
+            generator: torch.Generator | None = None, record_energy: bool = False) -> Dynamics:
+        """Update until nothing changes or ``max_sweeps`` sweeps have run.
+
+        ``mode="async"`` (sweeps of single-unit updates, which never raise the energy) or
+        ``"sync"`` (all units at once, which can end in a 2-cycle).
+        """
+        if mode not in ("async", "sync"):
+            raise ValueError(f"mode must be 'async' or 'sync'; got {mode!r}")
+        if not isinstance(max_sweeps, int) or max_sweeps < 1:
+            raise ValueError(f"max_sweeps must be a positive int; got {max_sweeps!r}")
+        state = self._check_states(states)
+        energies = [self.energy(state)] if record_energy else None
+        converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
+        sweeps = 0
+        for sweeps in range(1, max_sweeps + 1):
+            new = self.step_async(state, generator=generator) if mode == "async" else self.step_sync(state)
+            converged = (new == state).all(dim=1)
+            state = new
+            if record_energy:
+                energies.append(self.energy(state))
+            if bool(converged.all()):
+                break
+        return Dynamics(state, sweeps, converged, torch.stack(energies) if record_energy else None)
+
+
+class ClassicalHopfield(BinaryNetwork):
+    """The classical Hopfield network (Hopfield 1982; chapter 1).
+
+    Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (eq. (1.1)),
+    energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)``.
+
+    >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
+    >>> net.is_fixed_point(net.patterns).tolist()
+    [True]
+    """
+
+    def __init__(self, patterns: torch.Tensor):
+        super().__init__()
+        _check_binary(patterns, "patterns")
+        d = patterns.shape[1]
+        weights = patterns.T @ patterns / d
+        weights.fill_diagonal_(0.0)
+        self.register_buffer("patterns", patterns)
+        self.register_buffer("weights", weights)
+
+    def field(self, states: torch.Tensor) -> torch.Tensor:
+        """Local fields ``h = W x`` of every unit, ``[B, d]``."""
+        return states @ self.weights  # W is symmetric
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:
+        """``E(x) = −½ xᵀ W x`` for each row, ``[B]`` (chapter 1, eq. (1.3))."""
+        self._check_states(states)
+        return -0.5 * (self.field(states) * states).sum(dim=1)
+
+    def step_sync(self, states: torch.Tensor) -> torch.Tensor:
+        """All units at once: ``x ← sgn(W x)`` (may 2-cycle)."""
+        self._check_states(states)
+        return _sign(self.field(states))
+
+    def _sweep(self, states, order, frozen=False):
+        out = states.clone() if frozen else states
+        for i in order:
+            new = _sign(states @ self.weights[:, i])
+            out[:, i] = new
+        return out
+
+
+class DenseAssociativeMemory(BinaryNetwork):
+    """Dense associative memory (Krotov & Hopfield 2016; Demircigil et al. 2017; chapter 2).
+
+    Energy ``E(x) = −Σ_μ F(ξ_μᵀ x)`` (eq. (2.1)) with the interaction function ``F``:
+    ``"polynomial"`` ``F(z) = zⁿ``, ``"rectified"`` ``F(z) = max(z, 0)ⁿ``, or
+    ``"exponential"`` ``F(z) = exp(β z)``. Unit ``l`` takes the sign that gives the
+    lower energy (eq. (2.3)):
+    ``x_l ← sgn(Σ_μ F(ξ_μᵀ x^{(l+)}) − F(ξ_μᵀ x^{(l−)}))``, where ``x^{(l±)}`` is x with
+    unit l set to ±1. Polynomials are evaluated on overlaps divided by d (the sign of
+    the difference is unchanged) and the exponential in log-space, so large d and n
+    stay finite; :meth:`energy` is returned in float64.
+
+    >>> dam = DenseAssociativeMemory(torch.tensor([[1.0, 1.0, -1.0], [1.0, -1.0, 1.0]]), n=3)
+    >>> dam.is_fixed_point(dam.patterns).tolist()
+    [True, True]
+    """
+
+    INTERACTIONS = ("polynomial", "rectified", "exponential")
+
+    def __init__(self, patterns: torch.Tensor, interaction: str = "polynomial", n: int = 3, beta: float = 1.0):
+        super().__init__()
+        _check_binary(patterns, "patterns")
+        if interaction not in self.INTERACTIONS:
+            raise ValueError(f"interaction must be one of {', '.join(self.INTERACTIONS)}; got {interaction!r}")
+        if interaction != "exponential":
+            check_positive(n, "polynomial order n", minimum=1.0, strict=False)
+            if n != int(n):
+                raise ValueError(f"polynomial order n must be an integer; got {n}")
+        self.interaction, self.n, self.beta = interaction, int(n), check_positive(beta, "beta")
+        self.register_buffer("patterns", patterns)
+
+    def extra_repr(self):
+        param = f"beta={self.beta:g}" if self.interaction == "exponential" else f"n={self.n}"
+        return f"M={self.patterns.shape[0]}, d={self.patterns.shape[1]}, interaction={self.interaction}, {param}"
+
+    def _F_scaled(self, overlaps: torch.Tensor) -> torch.Tensor:
+        z = overlaps / self.patterns.shape[1]
+        return (z.clamp_min(0) if self.interaction == "rectified" else z).pow(self.n)
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:
+        """``E(x) = −Σ_μ F(ξ_μᵀ x)`` for each row, ``[B]``, in float64 (chapter 2, eq. (2.1))."""
+        self._check_states(states)
+        overlaps = (states @ self.patterns.T).double()
+        if self.interaction == "exponential":
+            return -torch.logsumexp(self.beta * overlaps, dim=1).exp()
+        d = self.patterns.shape[1]
+        return -self._F_scaled(overlaps).sum(dim=1) * float(d) ** self.n
+
+    def _sweep(self, states, order, frozen=False):
+        out = states.clone() if frozen else states
+        overlaps = states @ self.patterns.T                  # [B, M], kept up to date
+        for l in order:
+            col = self.patterns[:, l]                         # [M]
+            base = overlaps - states[:, l:l + 1] * col        # overlaps without unit l
+            plus, minus = base + col, base - col
+            if self.interaction == "exponential":
+                gain = torch.logsumexp(self.beta * plus, dim=1) - torch.logsumexp(self.beta * minus, dim=1)
+            else:
+                gain = (self._F_scaled(plus) - self._F_scaled(minus)).sum(dim=1)
+            new = _sign(gain)
+            out[:, l] = new
+            if not frozen:
+                overlaps = base + new[:, None] * col
+        return out

@@ -1,0 +1,115 @@
+import pytest
+import torch
+
+import hopnb
+from hopnb.models import ClassicalHopfield, DenseAssociativeMemory, ModernHopfield, separation_margins
+
+
+def binary(m, d, seed):
+    return hopnb.data.random_patterns(m, d, generator=torch.Generator().manual_seed(seed))
+
+
+def test_hebbian_weights_are_symmetric_with_zero_diagonal():
+    p = binary(5, 30, 0)
+    w = ClassicalHopfield(p).weights
+    torch.testing.assert_close(w, w.T)
+    assert bool((w.diagonal() == 0).all())
+    torch.testing.assert_close(w, (p.T @ p / 30).fill_diagonal_(0))
+
+
+@pytest.mark.parametrize("load, seed", [(0.05, 1), (0.10, 2), (0.138, 3), (0.20, 4)])
+def test_asynchronous_dynamics_never_raise_the_energy(load, seed):
+    d = 200
+    p = binary(int(load * d), d, seed)
+    net = ClassicalHopfield(p)
+    start = hopnb.corrupt.mask_pixels(p, 0.2, generator=torch.Generator().manual_seed(seed), value=1.0)
+    run = net.run(start, generator=torch.Generator().manual_seed(seed), record_energy=True)
+    assert bool((run.energies[1:] <= run.energies[:-1] + 1e-5).all())
+    assert bool(run.converged.all()) and bool(net.is_fixed_point(run.state).all())
+
+
+def test_classical_capacity_at_loads_0_10_and_0_20():
+    d, overlaps = 500, {}
+    for load in (0.10, 0.20):
+        p = binary(int(load * d), d, seed=10)
+        run = ClassicalHopfield(p).run(p, generator=torch.Generator().manual_seed(0), max_sweeps=50)
+        overlaps[load] = (run.state * p).mean(dim=1)
+    assert overlaps[0.10].mean() >= 0.98
+    assert overlaps[0.20].mean() <= 0.8  # past the retrieval cliff at ≈ 0.138
+
+
+def test_synchronous_updates_can_two_cycle():
+    # Two patterns whose sum and difference swap under a synchronous step.
+    p = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, -1.0, -1.0]])
+    net = ClassicalHopfield(p)
+    x = torch.tensor([[1.0, -1.0, 1.0, -1.0]])
+    y = net.step_sync(x)
+    z = net.step_sync(y)
+    assert not torch.equal(x, y) and torch.equal(x, z)
+    run = net.run(x, mode="sync", max_sweeps=10)
+    assert not bool(run.converged.any()) and run.sweeps == 10
+
+
+@pytest.mark.parametrize("interaction, n", [("polynomial", 2), ("polynomial", 3), ("rectified", 3),
+                                            ("polynomial", 6), ("exponential", 0)])
+def test_dam_energy_never_increases(interaction, n):
+    d, m = 60, 120
+    p = binary(m, d, 5)
+    dam = DenseAssociativeMemory(p, interaction, n=max(n, 1), beta=0.5)
+    start = hopnb.corrupt.mask_pixels(p[:20], 0.3, generator=torch.Generator().manual_seed(6), value=-1.0)
+    run = dam.run(start, generator=torch.Generator().manual_seed(7), record_energy=True, max_sweeps=30)
+    scale = run.energies.abs().amax()
+    assert bool((run.energies[1:] <= run.energies[:-1] + 1e-9 * scale).all())
+
+
+def test_dam_stores_more_than_the_classical_network():
+    d, m = 100, 60  # load 0.6: far beyond the classical capacity
+    p = binary(m, d, 8)
+    classical = ClassicalHopfield(p).is_fixed_point(p).float().mean()
+    cubic = DenseAssociativeMemory(p, n=3).is_fixed_point(p).float().mean()
+    many = binary(2000, d, 9)  # 20 d patterns
+    exponential = DenseAssociativeMemory(many, "exponential").is_fixed_point(many[:100])
+    assert classical < 0.1 and cubic == 1.0 and bool(exponential.all())
+
+
+def test_dam_polynomial_of_order_two_is_the_classical_network():
+    p = binary(15, 80, 11)
+    start = hopnb.corrupt.mask_pixels(p, 0.3, generator=torch.Generator().manual_seed(1), value=1.0)
+    dam = DenseAssociativeMemory(p, n=2).run(start, generator=torch.Generator().manual_seed(2))
+    classical = ClassicalHopfield(p).run(start, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(dam.state, classical.state)
+
+
+def test_modern_hopfield_one_step_retrieval_of_separated_patterns():
+    g = torch.Generator().manual_seed(12)
+    memories = torch.randn(100, 64, generator=g)
+    assert separation_margins(memories).min() > 10  # well separated at this d
+    net = ModernHopfield(memories, beta=1.0)
+    noisy = memories + 0.3 * torch.randn(100, 64, generator=g)
+    torch.testing.assert_close(net(noisy), memories, atol=1e-3, rtol=0)
+
+
+def test_separation_margins_match_the_definition():
+    x = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.0, 2.0]])
+    gram = x @ x.T
+    expected = torch.tensor([1 - 0.8, 1 - 1.2, 4 - 1.2])
+    torch.testing.assert_close(separation_margins(x), expected)
+    torch.testing.assert_close(separation_margins(x)[0], gram[0, 0] - gram[0, 1])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ClassicalHopfield(torch.rand(3, 4)), "must hold only ±1 entries"),
+    (lambda: DenseAssociativeMemory(binary(3, 4, 0), "cubic"), "interaction must be one of"),
+    (lambda: DenseAssociativeMemory(binary(3, 4, 0), n=0), "polynomial order n must be finite and ≥ 1"),
+    (lambda: DenseAssociativeMemory(binary(3, 4, 0), "exponential", beta=0.0), "beta must be finite and > 0"),
+    (lambda: ClassicalHopfield(binary(3, 4, 0)).run(binary(1, 5, 0)), r"states must be \[B, d\] with d=4"),
+    (lambda: ClassicalHopfield(binary(3, 4, 0)).run(binary(1, 4, 0), mode="parallel"), "mode must be"),
+])
+def test_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_dam_has_no_synchronous_mode():
+    with pytest.raises(NotImplementedError, match="no synchronous update"):
+        DenseAssociativeMemory(binary(3, 4, 0)).run(binary(1, 4, 0), mode="sync")

@@ -1,0 +1,110 @@
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from hopnb import separation as S
+
+scores_arrays = arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 12)),
+                       elements=st.floats(-50, 50, allow_nan=False, width=64))
+fast = settings(max_examples=60, deadline=None)
+
+
+@fast
+@given(scores_arrays, st.sampled_from([S.softmax(beta=0.3), S.softmax(beta=1e6), S.max(), S.sparsemax(),
+                                       S.entmax(alpha=1.5), S.entmax(alpha=1.2, beta=2.0),
+                                       S.polynomial(3, rectified=True, normalize=True)]))
+def test_outputs_lie_on_the_simplex(scores, sep):
+    s = torch.from_numpy(scores)
+    w = sep(s)
+    if isinstance(sep, S.Polynomial) and bool((s <= 0).all(dim=1).any()):
+        return  # all-nonpositive rows have no mass to normalise
+    assert w.shape == s.shape and bool(torch.isfinite(w).all())
+    assert bool((w >= 0).all())
+    torch.testing.assert_close(w.sum(dim=1), torch.ones(s.shape[0], dtype=s.dtype), atol=1e-5, rtol=0)
+
+
+@fast
+@given(scores_arrays, st.floats(0.05, 3.0))
+def test_sparsemax_is_one_hot_iff_margin_at_least_one(scores, gap_scale):
+    s = torch.from_numpy(scores)
+    if s.shape[1] < 2:
+        return
+    top2 = s.topk(2, dim=1).values
+    margin = top2[:, 0] - top2[:, 1]
+    w = S.sparsemax()(s)
+    one_hot = (w == 1).any(dim=1)
+    away = (margin - 1).abs() > 1e-9  # exactly at the boundary both answers are within rounding
+    assert torch.equal(one_hot[away], (margin >= 1)[away])
+
+
+@fast
+@given(scores_arrays, st.sampled_from([1.25, 1.5, 2.0, 3.0]))
+def test_entmax_one_hot_beyond_its_margin(scores, alpha):
+    s = torch.from_numpy(scores)
+    if s.shape[1] < 2:
+        return
+    top2 = s.topk(2, dim=1).values
+    margin = top2[:, 0] - top2[:, 1]
+    w = S.entmax(alpha=alpha)(s)
+    clear = margin >= 1 / (alpha - 1) + 1e-6
+    assert bool(torch.isclose(w[clear].amax(dim=1), torch.ones(1, dtype=w.dtype), atol=1e-6).all())
+    inside = margin <= 1 / (alpha - 1) - 1e-3
+    assert bool((w[inside].amax(dim=1) < 1 - 1e-9).all())
+
+
+@fast
+@given(arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 10)),
+              elements=st.floats(-5, 5, allow_nan=False), unique=True))
+def test_softmax_tends_to_max_as_beta_grows(scores):
+    s = torch.from_numpy(scores)
+    gap = (s.topk(2, dim=1).values[:, 0] - s.topk(2, dim=1).values[:, 1]).min().item() if s.shape[1] > 1 else 1.0
+    hard = S.max()(s)
+    errors = [(S.softmax(beta=b)(s) - hard).abs().max().item() for b in (1.0, 10.0, 100.0, 1e4)]
+    assert all(b <= a + 1e-12 for a, b in zip(errors, errors[1:]))
+    if gap > 1e-2:
+        assert errors[-1] < 1e-6
+
+
+def test_softmax_stays_finite_at_huge_beta_and_inputs():
+    s = torch.tensor([[1e4, -1e4, 9999.0]])
+    for sep in (S.softmax(beta=1e6), S.sparsemax(beta=1e6), S.entmax(beta=1e6)):
+        w = sep(s)
+        assert bool(torch.isfinite(w).all()) and w[0, 0].item() == 1.0
+
+
+def test_polynomial_threshold_identity_values():
+    s = torch.tensor([[2.0, -1.0, 0.5]])
+    torch.testing.assert_close(S.polynomial(2)(s), torch.tensor([[4.0, 1.0, 0.25]]))
+    torch.testing.assert_close(S.polynomial(2, rectified=True, normalize=True)(s), torch.tensor([[4 / 4.25, 0, 0.25 / 4.25]]))
+    torch.testing.assert_close(S.threshold(0.5)(s), torch.tensor([[1.0, 0.0, 1.0]]))
+    torch.testing.assert_close(S.identity()(s), s)
+
+
+def test_get_by_name_and_unknown_names_listed():
+    assert isinstance(S.get("softmax", beta=2.0), S.Softmax) and S.get("softmax", beta=2.0).beta == 2.0
+    with pytest.raises(ValueError, match="unknown separation 'argmax'; known: identity, polynomial"):
+        S.get("argmax")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: S.softmax(beta=0), "beta must be finite and > 0"),
+    (lambda: S.softmax(beta=-1.0), "beta must be finite and > 0"),
+    (lambda: S.softmax(beta=float("inf")), "beta must be finite"),
+    (lambda: S.polynomial(0), "polynomial order n must be finite and ≥ 1"),
+    (lambda: S.polynomial(2.5), "must be an integer unless rectified"),
+    (lambda: S.entmax(alpha=1.0), "entmax alpha must be finite and > 1"),
+    (lambda: S.entmax(alpha=0.5), "entmax alpha must be finite and > 1"),
+    (lambda: S.softmax()(torch.ones(3)), r"takes scores \[B, M\]; got \[3\]"),
+])
+def test_bad_parameters_are_named(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_beta_may_be_a_learnable_tensor():
+    beta = torch.tensor(2.0, requires_grad=True)
+    w = S.softmax(beta=beta)(torch.tensor([[1.0, 0.0]]))
+    w[0, 0].backward()
+    assert beta.grad is not None and beta.grad.item() > 0
