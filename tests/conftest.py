@@ -2,6 +2,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so CI cannot flake;
+# HYPOTHESIS_PROFILE=stress draws many fresh ones.
+settings.register_profile("deterministic", derandomize=True, deadline=None, max_examples=60)
+settings.register_profile("stress", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -8,24 +8,21 @@ from hopnb import separation as S
 
 scores_arrays = arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 12)),
                        elements=st.floats(-50, 50, allow_nan=False, width=64))
-fast = settings(max_examples=60, deadline=None)
 
 
-@fast
 @given(scores_arrays, st.sampled_from([S.softmax(beta=0.3), S.softmax(beta=1e6), S.max(), S.sparsemax(),
                                        S.entmax(alpha=1.5), S.entmax(alpha=1.2, beta=2.0),
                                        S.polynomial(3, rectified=True, normalize=True)]))
 def test_outputs_lie_on_the_simplex(scores, sep):
     s = torch.from_numpy(scores)
     w = sep(s)
-    if isinstance(sep, S.Polynomial) and bool((s <= 0).all(dim=1).any()):
-        return  # all-nonpositive rows have no mass to normalise
+    if isinstance(sep, S.Polynomial) and bool((sep.map(s).sum(dim=1) == 0).any()):
+        return  # rows with no positive mass (or mass below the float range) have nothing to normalise
     assert w.shape == s.shape and bool(torch.isfinite(w).all())
     assert bool((w >= 0).all())
     torch.testing.assert_close(w.sum(dim=1), torch.ones(s.shape[0], dtype=s.dtype), atol=1e-5, rtol=0)
 
 
-@fast
 @given(scores_arrays, st.floats(0.05, 3.0))
 def test_sparsemax_is_one_hot_iff_margin_at_least_one(scores, gap_scale):
     s = torch.from_numpy(scores)
@@ -39,7 +36,6 @@ def test_sparsemax_is_one_hot_iff_margin_at_least_one(scores, gap_scale):
     assert torch.equal(one_hot[away], (margin >= 1)[away])
 
 
-@fast
 @given(scores_arrays, st.sampled_from([1.25, 1.5, 2.0, 3.0]))
 def test_entmax_one_hot_beyond_its_margin(scores, alpha):
     s = torch.from_numpy(scores)
@@ -50,11 +46,10 @@ def test_entmax_one_hot_beyond_its_margin(scores, alpha):
     w = S.entmax(alpha=alpha)(s)
     clear = margin >= 1 / (alpha - 1) + 1e-6
     assert bool(torch.isclose(w[clear].amax(dim=1), torch.ones(1, dtype=w.dtype), atol=1e-6).all())
-    inside = margin <= 1 / (alpha - 1) - 1e-3
+    inside = margin <= 0.9 / (alpha - 1)  # clearly inside: the runner-up keeps a visible weight
     assert bool((w[inside].amax(dim=1) < 1 - 1e-9).all())
 
 
-@fast
 @given(arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 10)),
               elements=st.floats(-5, 5, allow_nan=False), unique=True))
 def test_softmax_tends_to_max_as_beta_grows(scores):
