@@ -25,10 +25,20 @@ def check_patterns(x, name: str = "memories", *, finite: bool = True) -> torch.T
                          f"rows; got shape {shape_str(x)}{hint}")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} must not be empty; got shape {shape_str(x)}")
-    if finite and not bool(torch.isfinite(x).all()):
-        bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); all entries must be finite")
+    if finite:
+        bad = count_nonfinite(x)
+        if bad:
+            raise ValueError(f"{name} contains {bad} NaN or infinite value(s); all entries must be finite")
     return x
+
+
+def count_nonfinite(x: torch.Tensor, rows_per_part: int | None = None) -> int:
+    """Number of NaN/inf entries, without an extra copy of ``x``: one sum catches any (NaN and inf
+    propagate), and only then are rows counted part by part (the sum may also overflow)."""
+    if bool(torch.isfinite(x.sum())):
+        return 0
+    step = rows_per_part or max(1, (1 << 22) // max(x.shape[-1], 1))
+    return sum(int((~torch.isfinite(part)).sum()) for part in x.split(step))
 
 
 def check_like(x: torch.Tensor, ref: torch.Tensor, name: str, ref_name: str, *, dim: int = 1) -> None:

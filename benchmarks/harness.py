@@ -1,0 +1,64 @@
+"""Timing and peak-memory helpers shared by the benchmarks.
+
+Each variant runs in a fresh process (``isolated``), so the peak resident memory
+it reports is its own: the peak while it ran minus the resident memory just before.
+On CUDA the peak is the allocator's, from ``torch.cuda.max_memory_allocated``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+
+import torch
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def timed(fn, device: torch.device, repeat: int = 3) -> tuple[float, int]:
+    """Best wall time of ``repeat`` runs after one warm-up, and the peak memory above the start."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        start_mem = torch.cuda.memory_allocated()
+    else:
+        start_mem = rss_bytes()
+    fn()
+    sync()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else peak_rss_bytes()
+    return best, max(peak - start_mem, 0)
+
+
+def _child(queue, target, args):
+    queue.put(target(*args))
+
+
+def isolated(target, *args):
+    """Run ``target(*args)`` in a fresh process and return its result."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, target, args))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
