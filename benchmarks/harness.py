@@ -7,11 +7,21 @@ On CUDA the peak is the allocator's, from ``torch.cuda.max_memory_allocated``.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
 import resource
 import time
 
 import torch
+
+
+def arguments(doc: str, *, M: int, d: int = 784, B: int, **extra) -> argparse.Namespace:
+    """The benchmarks' command line: ``--device``, the sizes ``--M --d --B``, and ``extra`` ints."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--device", default="cpu")
+    for name, default in dict(M=M, d=d, B=B, **extra).items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    return p.parse_args()
 
 
 def rss_bytes() -> int:

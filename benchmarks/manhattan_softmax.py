@@ -12,12 +12,10 @@ M = 20,000, d = 784, B = 1,024, float32. Compared, each in a fresh process:
     python benchmarks/manhattan_softmax.py [--device cuda]
 """
 
-import argparse
-
 import torch
 
 import hopnb
-from harness import gib, isolated, timed
+from harness import arguments, gib, isolated, timed
 
 BETA = 0.05
 
@@ -45,13 +43,7 @@ def run(variant, M, d, B, device):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--M", type=int, default=20_000)
-    p.add_argument("--d", type=int, default=784)
-    p.add_argument("--B", type=int, default=1_024)
-    p.add_argument("--naive-B", type=int, default=8)
-    args = p.parse_args()
+    args = arguments(__doc__, M=20_000, B=1_024, naive_B=8)
     results = {v: isolated(run, v, args.M, args.d, args.B, args.device) for v in ("hopnb", "cdist")}
     naive = isolated(run, "naive", args.M, args.d, args.naive_B, args.device)
     ref = torch.tensor(results["cdist"][2])

@@ -7,22 +7,16 @@ run completes with peak resident memory at most 1.5 GB above the memories themse
     python benchmarks/scale.py [--device cuda] [--M 1000000]
 """
 
-import argparse
 import time
 
 import torch
 
 import hopnb
-from harness import gib, peak_rss_bytes, rss_bytes
+from harness import arguments, gib, peak_rss_bytes, rss_bytes
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--M", type=int, default=1_000_000)
-    p.add_argument("--d", type=int, default=784)
-    p.add_argument("--B", type=int, default=256)
-    args = p.parse_args()
+    args = arguments(__doc__, M=1_000_000, B=256)
     dev = torch.device(args.device)
     g = torch.Generator(device=dev).manual_seed(0)
     memories = torch.empty(args.M, args.d, device=dev)

@@ -7,21 +7,14 @@ the two matrix products retrieval cannot avoid, ``Q Mᵀ`` ([B, d] × [d, M]) an
     python benchmarks/softmax_roofline.py [--device cuda] [--M 20000] [--B 1024]
 """
 
-import argparse
-
 import torch
 
 import hopnb
-from harness import timed
+from harness import arguments, timed
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--M", type=int, default=20_000)
-    p.add_argument("--d", type=int, default=784)
-    p.add_argument("--B", type=int, default=1_024)
-    args = p.parse_args()
+    args = arguments(__doc__, M=20_000, B=1_024)
     dev = torch.device(args.device)
     g = torch.Generator(device=dev).manual_seed(0)
     memories = torch.rand(args.M, args.d, generator=g, device=dev)
