@@ -5,11 +5,11 @@ Retrieval is ``z = P · sep(sim(M, q))`` (the universal Hopfield network view):
 and :class:`hopnb.AssociativeMemory` composes them, streaming over the memories.
 """
 
-from . import corrupt, data, experiments, metrics, models, plot, separation, similarity
+from . import corrupt, data, experiments, footprint, kernel, metrics, models, nn, plot, separation, similarity
 from .memory import AssociativeMemory, Retrieval
 from .runtime import device, seed
 
 __version__ = "0.1.0"
 
-__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "metrics", "models", "plot",
-           "seed", "separation", "similarity"]
+__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "footprint", "kernel", "metrics",
+           "models", "nn", "plot", "seed", "separation", "similarity"]

@@ -35,13 +35,14 @@ def _beta(beta) -> float | torch.Tensor:
 
 
 def _check_scores(scores) -> None:
-    if not isinstance(scores, torch.Tensor) or scores.ndim != 2:
+    if not isinstance(scores, torch.Tensor) or scores.ndim < 2:
         got = shape_str(scores) if isinstance(scores, torch.Tensor) else type(scores).__name__
         raise ValueError(f"a separation takes scores [B, M]; got {got}")
 
 
 class Separation(nn.Module):
-    """Base class: ``forward(scores [B, M]) -> weights [B, M]``."""
+    """Base class: ``forward(scores [B, M]) -> weights [B, M]``, row by row (over the last
+    dimension; leading batch dimensions ``[N, B, M]`` are allowed)."""
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         _check_scores(scores)
@@ -64,7 +65,7 @@ class Elementwise(Separation):
     def separate(self, scores):
         w = self.map(scores)
         if self.normalize:
-            total = w.sum(dim=1, keepdim=True)
+            total = w.sum(dim=-1, keepdim=True)
             w = w / torch.where(total == 0, torch.ones_like(total), total)
         return w
 
@@ -138,7 +139,7 @@ class Softmax(Separation):
         self.beta = _beta(beta)
 
     def separate(self, scores):
-        return torch.softmax(self.beta * scores, dim=1)
+        return torch.softmax(self.beta * scores, dim=-1)
 
     def extra_repr(self):
         return f"beta={float(self.beta):g}"
@@ -152,7 +153,7 @@ class Max(Separation):
     """
 
     def separate(self, scores):
-        return torch.zeros_like(scores).scatter_(1, scores.argmax(dim=1, keepdim=True), 1.0)
+        return torch.zeros_like(scores).scatter_(-1, scores.argmax(dim=-1, keepdim=True), 1.0)
 
 
 class Entmax(Separation):
@@ -177,10 +178,10 @@ class Entmax(Separation):
 
         z = self.beta * scores
         if self.alpha == 2.0:
-            return _entmax.sparsemax(z, dim=1)
+            return _entmax.sparsemax(z, dim=-1)
         if self.alpha == 1.5:
-            return _entmax.entmax15(z, dim=1)
-        return _entmax.entmax_bisect(z, alpha=self.alpha, dim=1)
+            return _entmax.entmax15(z, dim=-1)
+        return _entmax.entmax_bisect(z, alpha=self.alpha, dim=-1)
 
     def extra_repr(self):
         return f"alpha={self.alpha:g}, beta={float(self.beta):g}"

@@ -8,6 +8,8 @@ UHN code's ``1 / distance`` instead. No tensor of shape ``[B, M, d]`` is ever bu
 
 Each function checks its inputs; :func:`unchecked` returns the bare computation,
 which :class:`hopnb.AssociativeMemory` calls on chunks of already-checked memories.
+The bare computations also take batches of sets, ``[N, M, d]`` and ``[N, B, d]``
+(the Hopfield layers of :mod:`hopnb.nn` use them so).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     >>> dot(torch.eye(2), torch.tensor([[2.0, 1.0]]))
     tensor([[2., 1.]])
     """
-    return queries @ memories.T
+    return queries @ memories.transpose(-1, -2)
 
 
 @_checked
@@ -52,7 +54,7 @@ def cosine(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = 1e-8) 
     >>> cosine(torch.eye(2), torch.tensor([[3.0, 0.0]]))
     tensor([[1., 0.]])
     """
-    return F.normalize(queries, dim=1, eps=eps) @ F.normalize(memories, dim=1, eps=eps).T
+    return F.normalize(queries, dim=-1, eps=eps) @ F.normalize(memories, dim=-1, eps=eps).transpose(-1, -2)
 
 
 def _distance_score(dist: torch.Tensor, reciprocal: bool, eps: float) -> torch.Tensor:
@@ -72,7 +74,8 @@ def euclidean(memories: torch.Tensor, queries: torch.Tensor, *, squared: bool = 
     tensor([[-5.]])
     """
     if squared:  # expanded, so that the gradient stays finite at zero distance
-        dist = (queries.square().sum(1, keepdim=True) + memories.square().sum(1) - 2 * queries @ memories.T)
+        dist = (queries.square().sum(-1, keepdim=True) + memories.square().sum(-1).unsqueeze(-2)
+                - 2 * queries @ memories.transpose(-1, -2))
         dist = dist.clamp_min(0)
     else:
         dist = torch.cdist(queries, memories, p=2.0)

@@ -1,0 +1,129 @@
+"""A-Hop's adaptive similarity: a learned weighting of the similarity footprint (chapter 6).
+
+For a memory ξ and a query x, a decomposable base similarity gives one number per
+dimension: ``q_i = −(ξ_i − x_i)²`` (negative squared distance, "dis") or
+``q_i = ξ_i x_i`` (product, "dot"). Sorting them in descending order, ``q̃``, and summing
+cumulatively gives the footprint ``ftpt(ξ, x) = U q̃`` (U lower-triangular ones): its
+k-th entry is the similarity over the k most consistent dimensions, and its last entry
+the ordinary similarity. The adaptive similarity of A-Hop (ICLR 2026) is
+
+    s(ξ, x) = β_dis · w_disᵀ ftpt_dis(ξ, x) + β_dot · w_dotᵀ ftpt_dot(ξ, x),
+
+with learnable ``w_dis, w_dot [d]`` and scalars. Since ``wᵀ U q̃ = cᵀ q̃`` with
+``c_j = Σ_{k≥j} w_k`` (the reverse cumulative sum of w), a footprint score is a weighted
+sum of the *sorted* per-dimension similarities: no cumulative sum is ever formed. The
+sort over ``[B, M, d]`` is done on blocks of queries and memories whose size stays under
+a budget of ``block_elements`` numbers.
+
+Ablation switches (the paper's ablation table): ``sort=False`` keeps the dimensions in
+their order (then the score is a weighted distance or product, computed with matrix
+products); ``cumulative=False`` drops U (then ``c = w``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["FootprintSimilarity", "footprint"]
+
+BASES = ("dis", "dot")
+
+
+def _per_dimension(memories: torch.Tensor, queries: torch.Tensor, base: str) -> torch.Tensor:
+    """Per-dimension similarities ``[..., B, M, d]`` of queries ``[..., B, d]`` and memories ``[..., M, d]``."""
+    m, q = memories.unsqueeze(-3), queries.unsqueeze(-2)
+    return -(m - q).square() if base == "dis" else m * q
+
+
+def footprint(memories: torch.Tensor, queries: torch.Tensor, base: str = "dis") -> torch.Tensor:
+    """The similarity footprint ``U q̃`` of every query–memory pair, ``[B, M, d]``
+    (chapter 6, eq. (6.5)); for inspection and teaching — it builds the whole tensor.
+
+    >>> footprint(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]), "dot")
+    tensor([[[1., 1.]]])
+    """
+    if base not in BASES:
+        raise ValueError(f"base must be one of {BASES}; got {base!r}")
+    q = _per_dimension(memories, queries, base)
+    return q.sort(dim=-1, descending=True).values.cumsum(dim=-1)
+
+
+class FootprintSimilarity(nn.Module):
+    """A-Hop's adaptive similarity ``s(ξ, x)`` (chapter 6, eq. (6.6)):
+    ``(memories [M, d], queries [B, d]) -> scores [B, M]``, also batched ``[N, ·, d]``.
+
+    ``w_dis`` and ``w_dot`` start as ``e_d`` (the last footprint entry alone, i.e. the
+    plain negative squared distance and dot product), ``beta_dis`` at 1 and ``beta_dot``
+    at 0, so an untrained footprint similarity is the negative squared Euclidean distance.
+    ``bases`` picks which base similarities are used; ``sort`` and ``cumulative`` are the
+    ablation switches.
+
+    >>> f = FootprintSimilarity(3)
+    >>> f(torch.eye(3), torch.tensor([[1.0, 0.0, 0.0]])).detach()
+    tensor([[ 0., -2., -2.]])
+    """
+
+    def __init__(self, d: int, *, bases: tuple[str, ...] = BASES, sort: bool = True, cumulative: bool = True,
+                 block_elements: int = 1 << 22, dtype: torch.dtype = torch.float32):
+        super().__init__()
+        if not isinstance(d, int) or d < 1:
+            raise ValueError(f"d must be a positive int; got {d!r}")
+        bases = tuple(bases)
+        if not bases or any(b not in BASES for b in bases) or len(set(bases)) != len(bases):
+            raise ValueError(f"bases must be a non-empty subset of {BASES}; got {bases!r}")
+        if not isinstance(block_elements, int) or block_elements < d:
+            raise ValueError(f"block_elements must be an int ≥ d = {d}; got {block_elements!r}")
+        self.d, self.bases, self.sort, self.cumulative = d, bases, bool(sort), bool(cumulative)
+        self.block_elements = block_elements
+        last = torch.zeros(d, dtype=dtype)
+        last[-1] = 1.0
+        self.w = nn.ParameterDict({b: nn.Parameter(last.clone()) for b in bases})
+        self.beta = nn.ParameterDict({b: nn.Parameter(torch.tensor(1.0 if b == "dis" else 0.0, dtype=dtype))
+                                      for b in bases})
+
+    def extra_repr(self) -> str:
+        return f"d={self.d}, bases={self.bases}, sort={self.sort}, cumulative={self.cumulative}"
+
+    def coefficients(self, base: str) -> torch.Tensor:
+        """``c [d]`` with ``s = cᵀ q̃``: the reverse cumulative sum of ``w`` (or ``w`` itself
+        without U)."""
+        w = self.w[base]
+        return w.flip(0).cumsum(0).flip(0) if self.cumulative else w
+
+    def _check(self, x: torch.Tensor, name: str) -> None:
+        if not isinstance(x, torch.Tensor) or x.ndim < 2 or x.shape[-1] != self.d:
+            got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"{name} must be [..., n, d] with d={self.d} (the footprint's size); got {got}")
+
+    def forward(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        self._check(memories, "memories")
+        self._check(queries, "queries")
+        score = 0
+        for base in self.bases:
+            c = self.coefficients(base)
+            if self.sort:
+                part = self._sorted_score(memories, queries, base, c)
+            elif base == "dis":  # −Σ c_i (ξ_i − x_i)², expanded into matrix products
+                part = -((queries.square() * c) .sum(-1, keepdim=True) - 2 * (queries * c) @ memories.transpose(-1, -2)
+                         + (memories.square() @ c).unsqueeze(-2))
+            else:
+                part = (queries * c) @ memories.transpose(-1, -2)
+            score = score + self.beta[base] * part
+        return score
+
+    def _sorted_score(self, memories, queries, base, c):
+        """``cᵀ sort(q)`` for every pair, on blocks of ``b`` queries × ``m`` memories."""
+        lead = max(1, queries.shape[:-2].numel())
+        n_q, n_m = queries.shape[-2], memories.shape[-2]
+        per_pair = lead * self.d
+        m_block = max(1, min(n_m, self.block_elements // per_pair))
+        q_block = max(1, min(n_q, self.block_elements // (per_pair * m_block)))
+        rows = []
+        for qs in range(0, n_q, q_block):
+            q = queries[..., qs:qs + q_block, :]
+            cols = [(_per_dimension(memories[..., ms:ms + m_block, :], q, base)
+                     .sort(dim=-1, descending=True).values @ c)
+                    for ms in range(0, n_m, m_block)]
+            rows.append(torch.cat(cols, dim=-1))
+        return torch.cat(rows, dim=-2)

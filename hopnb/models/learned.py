@@ -1,0 +1,117 @@
+"""The models that learn their similarity: U-Hop (learned kernel) and A-Hop (learned footprint)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .. import separation as _sep
+from .._validate import check_positive
+from ..corrupt import VariantDistribution
+from ..footprint import FootprintSimilarity
+from ..kernel import KernelSimilarity
+from ..memory import AssociativeMemory, stream_softmax
+
+__all__ = ["UHop", "AdaptiveHopfield"]
+
+
+class UHop(AssociativeMemory):
+    """U-Hop (Wu, Hu et al. 2024, Algorithm 1; chapter 5): a modern Hopfield network whose
+    similarity is the learned kernel ``K(ξ, x) = ⟨W ξ, W x⟩``.
+
+    ``fit`` runs Stage I (separation-loss descent on W, then row normalisation); calling
+    the memory, or ``retrieve`` for T steps, is Stage II, ``x ← Ξ Sep(β K(Ξ, x))``
+    (eq. (2.4)) with any separation (softmax, sparsemax, α-entmax).
+
+    >>> net = UHop(torch.eye(4), generator=torch.Generator().manual_seed(0))
+    >>> history = net.fit(steps=5, progress=False)
+    >>> history[-1] <= history[0]
+    True
+    """
+
+    def __init__(self, memories: torch.Tensor, separation="softmax", *, features: int | None = None,
+                 generator: torch.Generator | None = None, chunk_size: int | None = None):
+        kernel = KernelSimilarity(memories.shape[-1], features, generator=generator, dtype=memories.dtype)
+        super().__init__(memories, kernel.to(memories.device), separation, chunk_size=chunk_size)
+
+    @property
+    def kernel(self) -> KernelSimilarity:
+        return self.similarity
+
+    def fit(self, steps: int = 100, **options) -> list[float]:
+        """Stage I on the stored memories; ``options`` go to :meth:`KernelSimilarity.fit`."""
+        return self.kernel.fit(self.memories, steps, **options)
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:
+        """``E_K(x) = ½ K(x, x) − lse(β, K(Ξ, x))`` (U-Hop eq. (2.2) with softmax), ``[B]``;
+        the softmax retrieval is its concave–convex update, so iterating never raises it."""
+        if not isinstance(self.separation, _sep.Softmax):
+            raise NotImplementedError("UHop.energy is implemented for the softmax separation")
+        self._check_queries(states)
+        beta = self.separation.beta
+        _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
+        phi = self.kernel.features(states)
+        return 0.5 * phi.square().sum(dim=-1) - lse / beta
+
+
+class AdaptiveHopfield(AssociativeMemory):
+    """A-Hop (ICLR 2026; chapter 6): softmax retrieval ``y = softmax(s(Ξ, x)) Ξ`` with the
+    learned footprint similarity ``s`` of :class:`hopnb.footprint.FootprintSimilarity`.
+
+    The scale of the scores is learned inside ``s`` (``beta_dis``, ``beta_dot``), so the
+    softmax has β = 1. ``fit`` trains ``s`` by cross-entropy on ``(source, variant)`` pairs:
+    the softmax weight of the source is the model's estimate of ``p(source | variant)``.
+
+    >>> net = AdaptiveHopfield(torch.rand(5, 4))
+    >>> net.weights(net.memories).argmax(dim=1).tolist()
+    [0, 1, 2, 3, 4]
+    """
+
+    def __init__(self, memories: torch.Tensor, *, chunk_size: int | None = None, **footprint_options):
+        similarity = FootprintSimilarity(memories.shape[-1], dtype=memories.dtype, **footprint_options)
+        super().__init__(memories, similarity.to(memories.device), _sep.Softmax(1.0), chunk_size=chunk_size)
+
+    @property
+    def footprint(self) -> FootprintSimilarity:
+        return self.similarity
+
+    def energy(self, states: torch.Tensor) -> torch.Tensor:
+        """``E(x) = −lse(s(Ξ, x))`` (A-Hop's energy), ``[B]``."""
+        self._check_queries(states)
+        return -stream_softmax(self._score, self.memories, self.memories, states, 1.0, self.chunk_size)[1]
+
+    def fit(self, variants: VariantDistribution, *, epochs: int = 200, lr: float = 0.1, samples: int = 1024,
+            batch_size: int = 256, generator: torch.Generator | None = None, progress: bool = True) -> list[float]:
+        """Train the footprint weights by cross-entropy with the source index as the label.
+
+        Each epoch draws ``samples`` fresh pairs from ``variants`` (whose memories must be this
+        network's) and takes Adam steps (learning rate ``lr``) on batches of ``batch_size``.
+        The defaults (Adam, lr 0.1, 200 epochs) are the paper's. Returns the mean loss of
+        each epoch.
+        """
+        if not isinstance(variants, VariantDistribution):
+            raise TypeError(f"variants must be a hopnb.corrupt.VariantDistribution; got {type(variants).__name__}")
+        if variants.memories.shape != self.memories.shape or not torch.equal(variants.memories, self.memories):
+            raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
+        for name, value in (("epochs", epochs), ("samples", samples), ("batch_size", batch_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}")
+        lr = check_positive(lr, "lr")
+        optimiser = torch.optim.Adam(self.footprint.parameters(), lr=lr)
+        history = []
+        for epoch in tqdm(range(epochs), desc="A-Hop training", disable=not progress):
+            source, queries = variants.sample(samples, generator=generator)
+            total = 0.0
+            for start in range(0, samples, batch_size):
+                logits = self.footprint(self.memories, queries[start:start + batch_size])
+                loss = F.cross_entropy(logits, source[start:start + batch_size])
+                if not bool(torch.isfinite(loss)):
+                    raise FloatingPointError(f"the cross-entropy became {loss.item()} in epoch {epoch} "
+                                             f"(batch at {start}); lower the learning rate")
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                total += loss.item() * logits.shape[0]
+            history.append(total / samples)
+        return history

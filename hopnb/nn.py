@@ -1,0 +1,140 @@
+"""Hopfield layers for deep learning: batch-first ``nn.Module`` s built on the retrieval spine.
+
+Each layer retrieves ``z = sep(sim(K, ξ)) V`` for a batch of sets: states (queries)
+``[N, S, d]``, stored patterns (keys) ``[N, L, d]`` and values ``[N, L, d_v]``. By default
+that is *all* they do — no normalisation, no projections, one update — so
+``Hopfield()(q, k, v)`` with ``separation=softmax(beta)`` is ``softmax(β q kᵀ) v``, the
+attention of a transformer head (Ramsauer et al. 2020; chapter 3). Each extra is an
+explicit option: ``normalize`` (layer norm of states and stored patterns),
+``projections`` (learned linear maps of states, stored patterns and values to
+``hidden``), ``steps`` (iterated updates, when the values live in the state space).
+Any hopnb similarity fits, including :class:`hopnb.kernel.KernelSimilarity` and
+:class:`hopnb.footprint.FootprintSimilarity`, and any separation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from . import separation as _sep
+from . import similarity as _sim
+from ._validate import shape_str
+
+__all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
+
+
+def _batched(x, name: str, d: int | None = None) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.ndim != 3 or not x.is_floating_point():
+        got = f"{shape_str(x)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a floating-point tensor [N, n, d] (batch first); got {got}")
+    if d is not None and x.shape[-1] != d:
+        raise ValueError(f"{name} must have d={d} features; got {shape_str(x)}")
+    return x
+
+
+class Hopfield(nn.Module):
+    """Hopfield retrieval as a layer: ``forward(states [N, S, d], stored [N, L, d], values=None)``.
+
+    ``values`` default to the stored patterns. Returns ``[N, S, d_v]`` (and the weights
+    ``[N, S, L]`` with ``return_weights=True``; the last ones are also kept in
+    ``self.weights`` after each call). Options (all off by default):
+
+    * ``normalize``: ``nn.LayerNorm`` on states and stored patterns (sizes ``d``);
+    * ``projections=(d, hidden)``: learned ``nn.Linear(d, hidden)`` maps of states, stored
+      patterns and values (values are then ``[N, L, d]`` on input, ``hidden`` on output);
+    * ``steps``: iterate ``ξ ← sep(sim(K, ξ)) V`` (values must have the states' size).
+
+    >>> q, k = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
+    >>> ref = torch.softmax(0.5 * q @ k.transpose(1, 2), dim=-1) @ k
+    >>> torch.allclose(Hopfield(separation=_sep.softmax(beta=0.5))(q, k), ref)
+    True
+    """
+
+    def __init__(self, similarity: str | Callable = "dot", separation: str | Callable = "softmax", *,
+                 steps: int = 1, normalize: int | None = None, projections: tuple[int, int] | None = None):
+        super().__init__()
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive int; got {steps!r}")
+        self.similarity = _sim.get(similarity) if isinstance(similarity, str) else similarity
+        self.separation = _sep.get(separation) if isinstance(separation, str) else separation
+        self.steps = steps
+        self.norm_states = self.norm_stored = None
+        if normalize is not None:
+            self.norm_states, self.norm_stored = nn.LayerNorm(normalize), nn.LayerNorm(normalize)
+        self.proj_states = self.proj_stored = self.proj_values = None
+        if projections is not None:
+            d, hidden = projections
+            self.proj_states, self.proj_stored, self.proj_values = (nn.Linear(d, hidden) for _ in range(3))
+        self.weights: torch.Tensor | None = None
+
+    def _separate(self, scores: torch.Tensor) -> torch.Tensor:
+        sep = self.separation
+        return sep.separate(scores) if isinstance(sep, _sep.Separation) else sep(scores)
+
+    def forward(self, states: torch.Tensor, stored: torch.Tensor, values: torch.Tensor | None = None, *,
+                return_weights: bool = False):
+        _batched(states, "states")
+        _batched(stored, "stored", states.shape[-1])
+        values = stored if values is None else _batched(values, "values")
+        if stored.shape[:2] != values.shape[:2] or states.shape[0] != stored.shape[0]:
+            raise ValueError(f"states [N, S, d], stored [N, L, d] and values [N, L, d_v] must agree in N and L; "
+                             f"got {shape_str(states)}, {shape_str(stored)}, {shape_str(values)}")
+        if self.norm_states is not None:
+            states, stored = self.norm_states(states), self.norm_stored(stored)
+        if self.proj_states is not None:
+            states, stored, values = self.proj_states(states), self.proj_stored(stored), self.proj_values(values)
+        if self.steps > 1 and values.shape[-1] != states.shape[-1]:
+            raise ValueError(f"steps > 1 needs values of the states' size {states.shape[-1]}; got {values.shape[-1]}")
+        score = _sim.unchecked(self.similarity)
+        for _ in range(self.steps):
+            weights = self._separate(score(stored, states))
+            states = weights @ values
+        self.weights = weights.detach()
+        return (states, weights) if return_weights else states
+
+
+class HopfieldPooling(nn.Module):
+    """Pool a set into ``queries`` learned state patterns: ``[N, L, d] -> [N, queries, d_v]``.
+
+    The learned states ``[queries, d]`` retrieve from the input set (stored = values =
+    the input, unless ``values`` are given), as in Ramsauer et al.'s HopfieldPooling.
+    ``options`` go to :class:`Hopfield`.
+
+    >>> HopfieldPooling(8, queries=2)(torch.randn(4, 10, 8)).shape
+    torch.Size([4, 2, 8])
+    """
+
+    def __init__(self, d: int, queries: int = 1, **options):
+        super().__init__()
+        self.states = nn.Parameter(torch.randn(queries, d) / d**0.5)
+        self.hopfield = Hopfield(**options)
+
+    def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, return_weights: bool = False):
+        _batched(stored, "stored", self.states.shape[1])
+        states = self.states.expand(stored.shape[0], *self.states.shape)
+        return self.hopfield(states, stored, values, return_weights=return_weights)
+
+
+class HopfieldLayer(nn.Module):
+    """A layer with learned stored patterns ``[memories, d]`` and targets ``[memories, d_v]``:
+    ``[N, S, d] -> [N, S, d_v]``, a lookup into a trainable memory.
+
+    >>> HopfieldLayer(8, memories=16, d_out=3)(torch.randn(4, 5, 8)).shape
+    torch.Size([4, 5, 3])
+    """
+
+    def __init__(self, d: int, memories: int, d_out: int | None = None, **options):
+        super().__init__()
+        self.stored = nn.Parameter(torch.randn(memories, d) / d**0.5)
+        self.targets = nn.Parameter(torch.randn(memories, d_out or d) / d**0.5)
+        self.hopfield = Hopfield(**options)
+
+    def forward(self, states: torch.Tensor, *, return_weights: bool = False):
+        _batched(states, "states", self.stored.shape[1])
+        n = states.shape[0]
+        stored = self.stored.expand(n, *self.stored.shape)
+        targets = self.targets.expand(n, *self.targets.shape)
+        return self.hopfield(states, stored, targets, return_weights=return_weights)

@@ -1,0 +1,224 @@
+"""U-Hop's kernel, A-Hop's footprint, the learned models and the Hopfield layers."""
+
+import functools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import hopnb
+from hopnb import AssociativeMemory, corrupt
+from hopnb import separation as S
+from hopnb.footprint import FootprintSimilarity, footprint
+from hopnb.kernel import KernelSimilarity, separation_loss, separation_loss_bound
+from hopnb.models import AdaptiveHopfield, ModernHopfield, UHop
+from hopnb.nn import Hopfield, HopfieldLayer, HopfieldPooling
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- kernel
+
+
+def test_identity_kernel_reproduces_the_mchn_and_the_sparse_mchn():
+    memories, queries = torch.randn(50, 12, generator=gen()), torch.randn(7, 12, generator=gen(1))
+    kernel = KernelSimilarity(12, weight=torch.eye(12))
+    torch.testing.assert_close(AssociativeMemory(memories, kernel, S.softmax(beta=0.3))(queries),
+                               ModernHopfield(memories, beta=0.3)(queries))
+    sparse = AssociativeMemory(memories, kernel, S.sparsemax(beta=0.3))(queries)
+    torch.testing.assert_close(sparse, AssociativeMemory(memories, "dot", S.sparsemax(beta=0.3))(queries))
+    # sparsemax really changes the output (two reference codes silently fall back to softmax)
+    assert (sparse - ModernHopfield(memories, beta=0.3)(queries)).abs().max() > 1e-2
+
+
+def test_separation_loss_bound_and_orthonormal_value():
+    for m in (2, 5, 40):
+        feats = torch.randn(m, 16, generator=gen(m))
+        assert separation_loss(feats).item() >= separation_loss_bound(m) - 1e-6
+    assert separation_loss(torch.eye(6), t=2.0).item() == pytest.approx(-4.0)
+    simplex = torch.eye(5) - 1 / 5  # a regular simplex reaches the bound
+    assert separation_loss(simplex).item() == pytest.approx(separation_loss_bound(5), abs=1e-5)
+    assert separation_loss(torch.eye(4), kind="max").item() == pytest.approx(-4.0)
+
+
+def test_stage_one_lowers_the_loss_and_beats_the_mchn_on_masked_mnist(data_root):
+    x, _ = hopnb.data.load("mnist", n=100, root=data_root)
+    queries = corrupt.mask_pixels(x, 0.5, generator=gen())
+    net = UHop(x, S.softmax(beta=1.0), generator=gen())
+    history = net.fit(100, progress=False)
+    assert history[-1] < history[0] - 1.0 and history[-1] >= separation_loss_bound(100)
+    sse_uhop = hopnb.metrics.sse(net(queries).clamp(0, 1), x).mean()
+    sse_mchn = hopnb.metrics.sse(ModernHopfield(x, beta=1.0)(queries).clamp(0, 1), x).mean()
+    assert sse_uhop < 0.5 * sse_mchn
+    assert torch.allclose(net.kernel.weight.norm(dim=1), torch.ones(784))
+
+
+def test_exact_retrieval_when_the_margin_condition_holds():
+    memories = torch.randn(30, 20, generator=gen(2))
+    net = UHop(memories, S.entmax(alpha=1.5, beta=1.0), generator=gen(3))
+    net.fit(50, progress=False)
+    margins = net.kernel.margins(memories)
+    holds = margins >= 1 / (1.0 * (1.5 - 1))
+    assert holds.any()
+    out = net(memories)
+    assert torch.equal(out[holds], memories[holds])  # exactly the stored pattern: a fixed point
+    weights = net.weights(memories[holds])
+    assert bool((weights.amax(dim=1) == 1).all())
+
+
+def test_uhop_energy_never_increases():
+    memories = torch.randn(40, 10, generator=gen(4), dtype=torch.float64)
+    net = UHop(memories, S.softmax(beta=0.5), generator=gen(5))
+    net.fit(20, progress=False)
+    run = net.retrieve(torch.randn(8, 10, generator=gen(6), dtype=torch.float64), steps=8, record=True)
+    energies = torch.stack([net.energy(s) for s in run.trajectory]).detach()
+    assert bool((energies[1:] <= energies[:-1] + 1e-9).all())
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: KernelSimilarity(5)(torch.ones(3, 4), torch.ones(2, 4)), ValueError, r"memories must have d=5 .*got \[3, 4\]"),
+    (lambda: KernelSimilarity(4).fit(torch.ones(1, 4)), ValueError, "at least 2 memories"),
+    (lambda: KernelSimilarity(4).fit(torch.rand(3, 4), t=0), ValueError, "t must be finite and > 0"),
+    (lambda: KernelSimilarity(4).fit(torch.rand(3, 4), kind="min"), ValueError, "kind must be one of"),
+    (lambda: KernelSimilarity(4).fit(torch.rand(3, 4, dtype=torch.float64)), TypeError, "dtype of the kernel's W"),
+    (lambda: separation_loss(torch.rand(3, 4), t=-1), ValueError, "t must be finite and > 0"),
+    (lambda: FootprintSimilarity(4, bases=("dis", "cos")), ValueError, "bases must be a non-empty subset"),
+    (lambda: FootprintSimilarity(4)(torch.ones(3, 5), torch.ones(2, 5)), ValueError, r"d=4 .*got \[3, 5\]"),
+])
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_non_finite_loss_stops_fitting_and_names_the_step():
+    kernel = KernelSimilarity(4, generator=gen())
+    with pytest.raises(FloatingPointError, match="at step 1 of 3"):
+        kernel.fit(torch.rand(3, 4, generator=gen()), steps=3, lr=1e300, progress=False)  # W overflows
+
+
+# ----------------------------------------------------------------------------- footprint
+
+
+def test_footprint_last_entry_is_the_unsorted_sum():
+    m, q = torch.randn(6, 9, generator=gen()), torch.randn(4, 9, generator=gen(1))
+    torch.testing.assert_close(footprint(m, q, "dot")[..., -1], q @ m.T)
+    torch.testing.assert_close(footprint(m, q, "dis")[..., -1], -torch.cdist(q, m).square(), atol=1e-4, rtol=1e-4)
+
+
+def test_footprint_is_invariant_to_permuting_dimensions_jointly():
+    m, q = torch.randn(6, 9, generator=gen()), torch.randn(4, 9, generator=gen(1))
+    perm = torch.randperm(9, generator=gen(2))
+    f = FootprintSimilarity(9)
+    with torch.no_grad():
+        f.w["dis"].copy_(torch.randn(9, generator=gen(3)))
+        f.w["dot"].copy_(torch.randn(9, generator=gen(4)))
+        f.beta["dot"].fill_(0.7)
+    torch.testing.assert_close(f(m[:, perm], q[:, perm]), f(m, q))
+    for base in ("dis", "dot"):
+        torch.testing.assert_close(footprint(m[:, perm], q[:, perm], base), footprint(m, q, base))
+
+
+def test_masked_dimensions_do_not_reach_the_sources_leading_entries():
+    d, k = 20, 6
+    source = 0.5 + 0.5 * torch.rand(1, d, generator=gen())  # entries in [0.5, 1]: ξ_i² ≥ 0.25
+    masked = torch.randperm(d, generator=gen(1))[:k]
+    leading = []
+    for seed in range(3):
+        x = source.clone()
+        x[0, masked] = -1 + 1.2 * torch.rand(k, generator=gen(seed + 10))  # any value ≤ 0.2: ξ_i x_i ≤ 0.2
+        leading.append((footprint(source, x, "dot")[0, 0, : d - k], footprint(source, x, "dis")[0, 0, : d - k]))
+    for dot, dis in leading[1:]:
+        torch.testing.assert_close(dot, leading[0][0])
+        torch.testing.assert_close(dis, leading[0][1])
+
+
+def test_sorted_blocks_and_matrix_forms_agree_with_the_definition():
+    m, q = torch.randn(13, 7, generator=gen(), dtype=torch.float64), torch.randn(5, 7, generator=gen(1), dtype=torch.float64)
+    for sort in (True, False):
+        for cumulative in (True, False):
+            f = FootprintSimilarity(7, sort=sort, cumulative=cumulative, block_elements=7 * 4, dtype=torch.float64)
+            with torch.no_grad():
+                f.w["dis"].copy_(torch.randn(7, generator=gen(2), dtype=torch.float64))
+                f.w["dot"].copy_(torch.randn(7, generator=gen(3), dtype=torch.float64))
+                f.beta["dot"].fill_(0.5)
+            want = 0
+            for base in ("dis", "dot"):
+                per = -(m[None] - q[:, None]).square() if base == "dis" else m[None] * q[:, None]
+                if sort:
+                    per = per.sort(dim=-1, descending=True).values
+                if cumulative:
+                    per = per.cumsum(dim=-1)
+                want = want + f.beta[base] * (per @ f.w[base])
+            torch.testing.assert_close(f(m, q), want)
+
+
+def test_a_hop_beats_fixed_similarities_on_mixed_variants():
+    d, m = 32, 40
+    memories = torch.rand(m, d, generator=gen(7))
+    of = corrupt.VariantDistribution.of
+    variants = corrupt.VariantDistribution(memories, [of(corrupt.mask_pixels, fraction=0.5),
+                                                      of(corrupt.gaussian_noise, sigma=0.3),
+                                                      of(corrupt.shift, bias=0.6)])
+    net = AdaptiveHopfield(memories)
+    history = net.fit(variants, epochs=60, samples=512, batch_size=128, generator=gen(8), progress=False)
+    assert history[-1] < history[0]
+    source, queries = variants.sample(3000, generator=gen(9))
+    with torch.no_grad():
+        acc = {"a-hop": hopnb.metrics.source_accuracy(source, weights=net.weights(queries))}
+        for name in ("dot", "euclidean"):
+            acc[name] = hopnb.metrics.source_accuracy(
+                source, weights=AssociativeMemory(memories, name, S.softmax(beta=10.0)).weights(queries))
+    assert acc["a-hop"] > max(acc["dot"], acc["euclidean"]) + 0.05, acc
+
+
+def test_a_hop_energy_and_training_errors():
+    memories = torch.rand(5, 4, generator=gen())
+    net = AdaptiveHopfield(memories)
+    assert net.energy(memories).shape == (5,)
+    with pytest.raises(ValueError, match="must draw from this network's memories"):
+        net.fit(corrupt.VariantDistribution(torch.rand(5, 4), [corrupt.shift]), epochs=1)
+    with pytest.raises(TypeError, match="VariantDistribution"):
+        net.fit([memories], epochs=1)
+
+
+# ----------------------------------------------------------------------------- gradients and layers
+
+
+def test_gradcheck_kernel_footprint_and_layers():
+    m = torch.randn(5, 4, generator=gen(), dtype=torch.float64, requires_grad=True)
+    q = torch.randn(3, 4, generator=gen(1), dtype=torch.float64, requires_grad=True)
+    kernel = KernelSimilarity(4, 6, generator=gen(2), dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda a, b: kernel(a, b), (m, q))
+    assert torch.autograd.gradcheck(lambda w: F.linear(q, w) @ F.linear(m, w).T, (kernel.weight,))
+    foot = FootprintSimilarity(4, dtype=torch.float64)
+    with torch.no_grad():
+        foot.beta["dot"].fill_(0.5)
+    assert torch.autograd.gradcheck(lambda a, b: foot(a, b), (m, q))
+    w = torch.randn(4, dtype=torch.float64, generator=gen(3), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w: torch.func.functional_call(foot, {"w.dis": w}, (m, q)), (w,))
+    states = torch.randn(2, 3, 4, generator=gen(4), dtype=torch.float64, requires_grad=True)
+    stored = torch.randn(2, 5, 4, generator=gen(5), dtype=torch.float64, requires_grad=True)
+    layer = Hopfield(separation=S.softmax(beta=0.7))
+    assert torch.autograd.gradcheck(lambda s, k: layer(s, k), (states, stored))
+    layer = Hopfield(KernelSimilarity(4, generator=gen(6), dtype=torch.float64), S.sparsemax(), steps=2)
+    assert torch.autograd.gradcheck(lambda s, k: layer(s, k), (states, stored))
+
+
+def test_layers_are_pure_retrieval_by_default_and_expose_weights():
+    q, k, v = torch.randn(2, 3, 8, generator=gen()), torch.randn(2, 5, 8, generator=gen(1)), torch.randn(2, 5, 6, generator=gen(2))
+    out, weights = Hopfield(separation=S.softmax(beta=8 ** -0.5))(q, k, v, return_weights=True)
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v))
+    assert weights.shape == (2, 3, 5)
+    assert list(Hopfield().parameters()) == []
+    assert len(list(Hopfield(normalize=8, projections=(8, 4)).parameters())) == 10
+    assert HopfieldPooling(8, queries=2, separation="sparsemax")(k).shape == (2, 2, 8)
+    foot_layer = HopfieldLayer(8, memories=7, d_out=3, similarity=FootprintSimilarity(8))
+    assert foot_layer(q).shape == (2, 3, 3)
+    with pytest.raises(ValueError, match=r"stored must have d=8 features; got \[2, 5, 6\]"):
+        Hopfield()(q, v)
+    with pytest.raises(ValueError, match=r"states must be a floating-point tensor \[N, n, d\]"):
+        Hopfield()(q[0], k[0])
+    with pytest.raises(ValueError, match="steps > 1 needs values of the states' size"):
+        Hopfield(steps=2)(q, k, v)
