@@ -235,7 +235,7 @@ class AssociativeMemory(nn.Module):
         ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``;
         its concave–convex update is exactly :meth:`forward`, so iterating never raises it.
         """
-        self._check_queries(states) if states.ndim == 2 else check_patterns(states, "states")
+        self._check_queries(states)
         sim_fn = getattr(self.similarity, "func", self.similarity)
         if not (sim_fn is _sim.dot and isinstance(self.separation, _sep.Softmax) and self.projection is None):
             raise NotImplementedError(

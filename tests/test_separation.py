@@ -23,30 +23,30 @@ def test_outputs_lie_on_the_simplex(scores, sep):
     torch.testing.assert_close(w.sum(dim=1), torch.ones(s.shape[0], dtype=s.dtype), atol=1e-5, rtol=0)
 
 
-@given(scores_arrays, st.floats(0.05, 3.0))
-def test_sparsemax_is_one_hot_iff_margin_at_least_one(scores, gap_scale):
-    s = torch.from_numpy(scores)
-    if s.shape[1] < 2:
-        return
+def margin(s):
+    """Top score minus runner-up, per row."""
     top2 = s.topk(2, dim=1).values
-    margin = top2[:, 0] - top2[:, 1]
+    return top2[:, 0] - top2[:, 1]
+
+
+@given(scores_arrays)
+def test_sparsemax_is_one_hot_iff_margin_at_least_one(scores):
+    s = torch.from_numpy(scores)
+    gap = margin(s)
     w = S.sparsemax()(s)
     one_hot = (w == 1).any(dim=1)
-    away = (margin - 1).abs() > 1e-9  # exactly at the boundary both answers are within rounding
-    assert torch.equal(one_hot[away], (margin >= 1)[away])
+    away = (gap - 1).abs() > 1e-9  # exactly at the boundary both answers are within rounding
+    assert torch.equal(one_hot[away], (gap >= 1)[away])
 
 
 @given(scores_arrays, st.sampled_from([1.25, 1.5, 2.0, 3.0]))
 def test_entmax_one_hot_beyond_its_margin(scores, alpha):
     s = torch.from_numpy(scores)
-    if s.shape[1] < 2:
-        return
-    top2 = s.topk(2, dim=1).values
-    margin = top2[:, 0] - top2[:, 1]
+    gap = margin(s)
     w = S.entmax(alpha=alpha)(s)
-    clear = margin >= 1 / (alpha - 1) + 1e-6
+    clear = gap >= 1 / (alpha - 1) + 1e-6
     assert bool(torch.isclose(w[clear].amax(dim=1), torch.ones(1, dtype=w.dtype), atol=1e-6).all())
-    inside = margin <= 0.9 / (alpha - 1)  # clearly inside: the runner-up keeps a visible weight
+    inside = gap <= 0.9 / (alpha - 1)  # clearly inside: the runner-up keeps a visible weight
     assert bool((w[inside].amax(dim=1) < 1 - 1e-9).all())
 
 
@@ -54,7 +54,7 @@ def test_entmax_one_hot_beyond_its_margin(scores, alpha):
               elements=st.floats(-5, 5, allow_nan=False), unique=True))
 def test_softmax_tends_to_max_as_beta_grows(scores):
     s = torch.from_numpy(scores)
-    gap = (s.topk(2, dim=1).values[:, 0] - s.topk(2, dim=1).values[:, 1]).min().item() if s.shape[1] > 1 else 1.0
+    gap = margin(s).min().item()
     hard = S.max()(s)
     errors = [(S.softmax(beta=b)(s) - hard).abs().max().item() for b in (1.0, 10.0, 100.0, 1e4)]
     assert all(b <= a + 1e-12 for a, b in zip(errors, errors[1:]))
