@@ -106,3 +106,44 @@ def test_random_continuous_patterns_are_seeded():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_official_cifar10_batches_are_read_channel_last(tmp_path):
+    """The python-pickle distribution stores images as [n, 3·32·32] channel-first rows."""
+    import pickle
+    import tarfile
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 3, 32, 32), dtype=np.uint8)
+    folder = tmp_path / "extracted" / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": images.reshape(4, -1), b"labels": [3, 1, 4, 1]}))
+    x, y = data.load("cifar10", root=tmp_path / "extracted", download=False)
+    assert x.shape == (4, 3072) and y.tolist() == [3, 1, 4, 1]
+    np.testing.assert_allclose(x[1].reshape(32, 32, 3).numpy(), images[1].transpose(1, 2, 0) / 255.0, rtol=1e-6)
+
+    archive = tmp_path / "archive" / "cifar10"
+    archive.mkdir(parents=True)
+    with tarfile.open(archive / "cifar-10-python.tar.gz", "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    x2, _ = data.load("cifar10", root=tmp_path / "archive", download=False)
+    assert torch.equal(x, x2)
+
+
+def test_official_tinyimagenet_validation_folder(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path / "tinyimagenet" / "tiny-imagenet-200"
+    (root / "val" / "images").mkdir(parents=True)
+    (root / "wnids.txt").write_text("n01\nn02\n")
+    (root / "words.txt").write_text("n01\tgoldfish\nn02\tgo-kart\n")
+    rows = []
+    for i, wnid in enumerate(["n02", "n01", "n02"]):
+        Image.fromarray(np.full((64, 64, 3), 10 * i, dtype=np.uint8)).save(root / "val" / "images" / f"val_{i}.JPEG")
+        rows.append(f"val_{i}.JPEG\t{wnid}\t0\t0\t63\t63")
+    (root / "val" / "val_annotations.txt").write_text("\n".join(rows) + "\n")
+    ds = data.load("tinyimagenet", root=tmp_path, download=False)
+    assert ds.x.shape == (3, 12288) and ds.y.tolist() == [1, 0, 1] and ds.classes == ("goldfish", "go-kart")
