@@ -38,7 +38,7 @@ def _per_dimension(memories: torch.Tensor, queries: torch.Tensor, base: str) -> 
 
 def footprint(memories: torch.Tensor, queries: torch.Tensor, base: str = "dis") -> torch.Tensor:
     """The similarity footprint ``U q̃`` of every query–memory pair, ``[B, M, d]``
-    (chapter 6, eq. (6.5)); for inspection and teaching — it builds the whole tensor.
+    (chapter 6, eq. (6.2)); for inspection and teaching — it builds the whole tensor.
 
     >>> footprint(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]), "dot")
     tensor([[[1., 1.]]])
@@ -50,7 +50,7 @@ def footprint(memories: torch.Tensor, queries: torch.Tensor, base: str = "dis") 
 
 
 class FootprintSimilarity(nn.Module):
-    """A-Hop's adaptive similarity ``s(ξ, x)`` (chapter 6, eq. (6.6)):
+    """A-Hop's adaptive similarity ``s(ξ, x)`` (chapter 6, eqs. (6.3)–(6.4)):
     ``(memories [M, d], queries [B, d]) -> scores [B, M]``, also batched ``[N, ·, d]``.
 
     ``w_dis`` and ``w_dot`` start as ``e_d`` (the last footprint entry alone, i.e. the

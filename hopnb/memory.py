@@ -54,7 +54,7 @@ def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.T
     A running maximum ``m``, normaliser ``l`` and output ``acc`` are rescaled as each
     chunk arrives (the online softmax of Milakov & Gimelshein 2018), so at most
     ``[B, chunk]`` scores exist at once and the result equals the one-shot softmax.
-    Returns ``(z [B, d'], lse [B])``; ``lse / β`` is ``lse(β, s)`` of chapter 3, eq. (3.2).
+    Returns ``(z [B, d'], lse [B])``; ``lse / β`` is ``lse(β, s)`` of chapter 3, eq. (3.1).
     """
     total = memories.shape[0]
     step = _chunk_rows(queries.shape[0], total, chunk_size)
@@ -231,7 +231,7 @@ class AssociativeMemory(nn.Module):
         """The energy ``[B]`` of states ``[B, d]``, for the models that have one.
 
         Dot similarity with softmax separation is the modern continuous Hopfield network
-        (Ramsauer et al. 2020; chapter 3, eq. (3.3)):
+        (Ramsauer et al. 2020; chapter 3, eq. (3.2)):
         ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``;
         its concave–convex update is exactly :meth:`forward`, so iterating never raises it.
         """

@@ -83,7 +83,7 @@ class Identity(Elementwise):
 
 class Polynomial(Elementwise):
     """``sep(s) = s^n`` (``rectified``: ``max(s, 0)^n``), the dense associative memory of order n
-    (Krotov & Hopfield 2016; chapter 2, eq. (2.1)).
+    (Krotov & Hopfield 2016; chapter 2, eq. (2.2); its first-order update, chapter 4).
 
     A non-integer n needs ``rectified=True`` (negative bases have no real power).
 
@@ -128,7 +128,7 @@ class Threshold(Elementwise):
 
 class Softmax(Separation):
     """``sep(s) = softmax(β s)``, the modern continuous Hopfield network's separation
-    (Ramsauer et al. 2020; chapter 3, eq. (3.5)). Computed with log-sum-exp, finite at any β.
+    (Ramsauer et al. 2020; chapter 3, eq. (3.4)). Computed with log-sum-exp, finite at any β.
 
     >>> Softmax(beta=1e6)(torch.tensor([[1.0, 0.0]]))
     tensor([[1., 0.]])

@@ -39,7 +39,7 @@ def _checked(fn):
 
 @_checked
 def dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
-    """Dot product, ``s_{bμ} = q_b · ξ_μ`` (chapter 3, eq. (3.4)).
+    """Dot product, ``s_{bμ} = q_b · ξ_μ`` (chapter 0, eq. (1); chapter 3).
 
     >>> dot(torch.eye(2), torch.tensor([[2.0, 1.0]]))
     tensor([[2., 1.]])

@@ -100,7 +100,7 @@ class BinaryNetwork(nn.Module):
 class ClassicalHopfield(BinaryNetwork):
     """The classical Hopfield network (Hopfield 1982; chapter 1).
 
-    Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (eq. (1.1)),
+    Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (chapter 1, eq. (1.1)),
     energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)``.
 
     >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
@@ -142,7 +142,7 @@ class ClassicalHopfield(BinaryNetwork):
 class DenseAssociativeMemory(BinaryNetwork):
     """Dense associative memory (Krotov & Hopfield 2016; Demircigil et al. 2017; chapter 2).
 
-    Energy ``E(x) = −Σ_μ F(ξ_μᵀ x)`` (eq. (2.1)) with the interaction function ``F``:
+    Energy ``E(x) = −Σ_μ F(ξ_μᵀ x)`` (chapter 2, eq. (2.1)) with the interaction function ``F``:
     ``"polynomial"`` ``F(z) = zⁿ``, ``"rectified"`` ``F(z) = max(z, 0)ⁿ``, or
     ``"exponential"`` ``F(z) = exp(β z)``. Unit ``l`` takes the sign that gives the
     lower energy (eq. (2.3)):

@@ -22,7 +22,7 @@ class UHop(AssociativeMemory):
 
     ``fit`` runs Stage I (separation-loss descent on W, then row normalisation); calling
     the memory, or ``retrieve`` for T steps, is Stage II, ``x ← Ξ Sep(β K(Ξ, x))``
-    (eq. (2.4)) with any separation (softmax, sparsemax, α-entmax).
+    (U-Hop eq. (2.4); chapter 5, eq. (5.2)) with any separation (softmax, sparsemax, α-entmax).
 
     >>> net = UHop(torch.eye(4), generator=torch.Generator().manual_seed(0))
     >>> history = net.fit(steps=5, progress=False)

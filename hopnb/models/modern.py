@@ -17,8 +17,8 @@ any similarity × separation × projection."""
 class ModernHopfield(AssociativeMemory):
     """The modern continuous Hopfield network (Ramsauer et al. 2020; chapter 3).
 
-    Energy ``E(x) = −lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` (eq. (3.3)); its
-    concave–convex update is ``x ← Ξᵀ softmax(β Ξ x)`` (eq. (3.5)), i.e. dot similarity,
+    Energy ``E(x) = −lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` (chapter 3, eq. (3.2)); its
+    concave–convex update is ``x ← Ξᵀ softmax(β Ξ x)`` (eq. (3.4)), i.e. dot similarity,
     softmax separation and ``P = Ξ``. With keys = values = memories this is the attention
     ``softmax(β Q Kᵀ) V``.
 
@@ -37,7 +37,7 @@ class ModernHopfield(AssociativeMemory):
 
 def separation_margins(memories: torch.Tensor) -> torch.Tensor:
     """``Δ_μ = ξ_μᵀξ_μ − max_{ν≠μ} ξ_νᵀξ_μ`` for every memory, ``[M]`` (Ramsauer et al. 2020;
-    chapter 3, eq. (3.8)): how far a pattern stands above its closest rival in dot product.
+    chapter 3, eq. (3.5)): how far a pattern stands above its closest rival in dot product.
 
     >>> separation_margins(torch.eye(2)).tolist()
     [1.0, 1.0]
