@@ -19,7 +19,7 @@ from . import separation as _sep
 from . import similarity as _sim
 from ._validate import check_like, check_patterns, check_positive, shape_str
 
-__all__ = ["AssociativeMemory", "Retrieval", "stream_softmax"]
+__all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate", "stream_softmax"]
 
 # Score entries held at once while streaming (B × chunk): 1 Mi floats, 4 MiB in float32,
 # small enough to stay in cache, large enough for efficient matrix products.
@@ -232,17 +232,45 @@ class AssociativeMemory(nn.Module):
 
         Dot similarity with softmax separation is the modern continuous Hopfield network
         (Ramsauer et al. 2020; chapter 3, eq. (3.2)):
-        ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``;
-        its concave–convex update is exactly :meth:`forward`, so iterating never raises it.
+        ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``.
+        With sparsemax or α-entmax it is the sparse modern Hopfield network (Hu et al. 2023;
+        U-Hop eq. (2.3)): ``E(x) = ½ xᵀx − β⁻¹ Ψ*_α(β Ξx)``, see :func:`separation_conjugate`.
+        In both cases :meth:`forward` is the energy's concave–convex update, so iterating
+        never raises it.
         """
         self._check_queries(states)
         sim_fn = getattr(self.similarity, "func", self.similarity)
-        if not (sim_fn is _sim.dot and isinstance(self.separation, _sep.Softmax) and self.projection is None):
+        sep = self.separation
+        if not (sim_fn is _sim.dot and isinstance(sep, (_sep.Softmax, _sep.Entmax)) and self.projection is None):
             raise NotImplementedError(
-                "energy() is defined here for the modern Hopfield network (similarity='dot', separation=softmax, "
-                "auto-association); the classical network and dense associative memories have theirs in "
-                "hopnb.models")
-        beta = self.separation.beta
+                "energy() is defined here for the modern Hopfield network and its sparse versions "
+                "(similarity='dot', separation softmax / sparsemax / entmax, auto-association); the classical "
+                "network and dense associative memories have theirs in hopnb.models")
+        if isinstance(sep, _sep.Entmax):
+            return 0.5 * states.square().sum(dim=1) - separation_conjugate(sep, self.scores(states))
+        beta = sep.beta
         _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
         m2 = self.memories.square().sum(dim=1).amax()
         return -lse / beta + 0.5 * states.square().sum(dim=1) + math.log(self.memories.shape[0]) / beta + 0.5 * m2
+
+
+def separation_conjugate(separation: _sep.Softmax | _sep.Entmax, scores: torch.Tensor) -> torch.Tensor:
+    """``β⁻¹ Ψ*_α(β s)`` for each row of ``scores [B, M]``: the convex function whose gradient in
+    ``s`` is the separation's output (U-Hop eq. (2.3); chapter 5).
+
+    For α-entmax, ``Ψ*_α(θ) = max_p ⟨p, θ⟩ + H_α(p) = ⟨p*, θ⟩ + H_α(p*)`` with
+    ``p* = α-entmax(θ)`` and the Tsallis entropy ``H_α(p) = Σ_μ (p_μ − p_μ^α) / (α(α − 1))``;
+    for the softmax (α → 1, Shannon entropy) it is ``log Σ_μ exp(θ_μ)``, so the result is
+    ``lse(β, s)``. (U-Hop's App. D writes the maximisation as ``⟨p, z⟩ − Ψ_α(p)`` with this
+    entropy as ``Ψ_α``; the sign must be ``+`` for α = 1 to give the softmax.)
+
+    >>> s = torch.tensor([[2.0, 0.0]])
+    >>> separation_conjugate(_sep.sparsemax(), s)  # one-hot: the conjugate is the top score
+    tensor([2.])
+    """
+    beta = separation.beta
+    if isinstance(separation, _sep.Softmax):
+        return torch.logsumexp(beta * scores, dim=-1) / beta
+    alpha, p = separation.alpha, separation(scores)
+    tsallis = (p - p.pow(alpha)).sum(dim=-1) / (alpha * (alpha - 1))
+    return ((p * beta * scores).sum(dim=-1) + tsallis) / beta

@@ -68,9 +68,10 @@ def test_exact_retrieval_when_the_margin_condition_holds():
     assert bool((weights.amax(dim=1) == 1).all())
 
 
-def test_uhop_energy_never_increases():
+@pytest.mark.parametrize("sep", [S.softmax(beta=0.5), S.sparsemax(beta=0.5), S.entmax(alpha=1.5, beta=0.5)], ids=repr)
+def test_uhop_energy_never_increases(sep):
     memories = torch.randn(40, 10, generator=gen(4), dtype=torch.float64)
-    net = UHop(memories, S.softmax(beta=0.5), generator=gen(5))
+    net = UHop(memories, sep, generator=gen(5))
     net.fit(20, progress=False)
     run = net.retrieve(torch.randn(8, 10, generator=gen(6), dtype=torch.float64), steps=8, record=True)
     energies = torch.stack([net.energy(s) for s in run.trajectory]).detach()

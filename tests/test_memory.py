@@ -144,3 +144,24 @@ def test_cpu_and_cuda_agree():
             cpu = AssociativeMemory(memories, sim, sep, chunk_size=700)(queries)
             gpu = AssociativeMemory(memories.cuda(), sim, sep, chunk_size=700)(queries.cuda())
             torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("sep", [S.sparsemax(beta=0.3), S.entmax(alpha=1.5, beta=0.3), S.entmax(alpha=1.25, beta=1.0)],
+                         ids=repr)
+def test_energy_never_increases_for_sparse_separations(sep):
+    g = torch.Generator().manual_seed(6)
+    memories = torch.randn(40, 12, generator=g, dtype=torch.float64)
+    queries = 2 * torch.randn(16, 12, generator=g, dtype=torch.float64)
+    mem = AssociativeMemory(memories, "dot", sep)
+    run = mem.retrieve(queries, steps=10, record=True)
+    energies = torch.stack([mem.energy(x) for x in run.trajectory])
+    assert bool((energies[1:] <= energies[:-1] + 1e-9).all())
+
+
+def test_conjugate_gradient_is_the_separation():
+    from hopnb.memory import separation_conjugate
+
+    s = torch.randn(5, 9, generator=torch.Generator().manual_seed(7), dtype=torch.float64, requires_grad=True)
+    for sep in (S.softmax(beta=0.7), S.sparsemax(beta=0.7), S.entmax(alpha=1.5, beta=0.7)):
+        (grad,) = torch.autograd.grad(separation_conjugate(sep, s).sum(), s)
+        torch.testing.assert_close(grad, sep(s.detach()), atol=1e-6, rtol=1e-6)

@@ -11,7 +11,7 @@ from .._validate import check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
-from ..memory import AssociativeMemory, stream_softmax
+from ..memory import AssociativeMemory, separation_conjugate, stream_softmax
 
 __all__ = ["UHop", "AdaptiveHopfield"]
 
@@ -44,15 +44,14 @@ class UHop(AssociativeMemory):
         return self.kernel.fit(self.memories, steps, **options)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``E_K(x) = ½ K(x, x) − lse(β, K(Ξ, x))`` (U-Hop eq. (2.2) with softmax), ``[B]``;
-        the softmax retrieval is its concave–convex update, so iterating never raises it."""
-        if not isinstance(self.separation, _sep.Softmax):
-            raise NotImplementedError("UHop.energy is implemented for the softmax separation")
+        """``E_K(x) = ½ K(x, x) − β⁻¹ Ψ*_α(β K(Ξ, x))`` (U-Hop eq. (2.2)), ``[B]``, for softmax
+        (``lse``), sparsemax and α-entmax; the retrieval is its concave–convex update (U-Hop
+        Thm 2.1), so iterating never raises it."""
+        if not isinstance(self.separation, (_sep.Softmax, _sep.Entmax)):
+            raise NotImplementedError("UHop.energy is implemented for the softmax, sparsemax and entmax separations")
         self._check_queries(states)
-        beta = self.separation.beta
-        _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
         phi = self.kernel.features(states)
-        return 0.5 * phi.square().sum(dim=-1) - lse / beta
+        return 0.5 * phi.square().sum(dim=-1) - separation_conjugate(self.separation, self.scores(states))
 
 
 class AdaptiveHopfield(AssociativeMemory):
