@@ -61,17 +61,14 @@ def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.T
     if step >= total:
         a = beta * similarity(memories, queries)
         return torch.softmax(a, dim=1) @ values, torch.logsumexp(a, dim=1)
-    m = l = acc = None
+    batch = queries.shape[0]
+    m = torch.full((batch,), float("-inf"), dtype=queries.dtype, device=queries.device)
+    l = torch.zeros(batch, dtype=queries.dtype, device=queries.device)
+    acc = torch.zeros(batch, values.shape[1], dtype=values.dtype, device=values.device)
     for start in range(0, total, step):
         a = beta * similarity(memories[start:start + step], queries)
-        a_max = a.amax(dim=1)
-        if m is None:
-            m = a_max
-            p = torch.exp(a - m[:, None])
-            l, acc = p.sum(dim=1), p @ values[start:start + step]
-            continue
-        m_new = torch.maximum(m, a_max)
-        scale = torch.exp(m - m_new)
+        m_new = torch.maximum(m, a.amax(dim=1))
+        scale = torch.exp(m - m_new)                       # 0 on the first chunk, where m = -inf
         p = torch.exp(a - m_new[:, None])
         l = l * scale + p.sum(dim=1)
         acc = torch.addmm(acc * scale[:, None], p, values[start:start + step])
@@ -106,11 +103,11 @@ class AssociativeMemory(nn.Module):
             check_like(projection, memories, "projection", "memories", dim=0)
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}")
-        if isinstance(similarity, str) or not callable(similarity):
-            if not isinstance(similarity, str):
-                raise TypeError(f"similarity must be a name ({', '.join(_sim.NAMES)}) or a callable; "
-                                f"got {type(similarity).__name__}")
+        if isinstance(similarity, str):
             similarity = _sim.get(similarity)
+        elif not callable(similarity):
+            raise TypeError(f"similarity must be a name ({', '.join(_sim.NAMES)}) or a callable; "
+                            f"got {type(similarity).__name__}")
         if isinstance(separation, str):
             separation = _sep.get(separation)
         elif not callable(separation):
