@@ -1,7 +1,5 @@
 """U-Hop's kernel, A-Hop's footprint, the learned models and the Hopfield layers."""
 
-import functools
-
 import pytest
 import torch
 import torch.nn.functional as F

@@ -63,7 +63,7 @@ class BinaryNetwork(nn.Module):
         order = torch.randperm(states.shape[1], generator=generator).tolist()
         return self._sweep(states.clone(), order)
 
-    def step_sync(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - overridden where defined
+    def step_sync(self, states: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no synchronous update; use mode='async'")
 
     def is_fixed_point(self, states: torch.Tensor) -> torch.Tensor:
