@@ -1,4 +1,4 @@
-"""Where computations run and how they are seeded: one device helper, one seed helper."""
+"""Where computations run, how they are seeded and how large they are: one helper each."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["device", "seed"]
+__all__ = ["device", "knob", "seed"]
 
+_SCALES = ("book", "paper")
 _COLAB_HINT = "In Colab: Runtime > Change runtime type > T4 GPU, then run the notebook again."
 
 
@@ -56,3 +57,23 @@ def seed(n: int) -> torch.Generator:
     np.random.seed(n % 2**32)
     torch.manual_seed(n)
     return torch.Generator().manual_seed(n)
+
+
+def knob(book, paper):
+    """Return the size of a heavy experiment: ``book`` as the book runs it, or ``paper`` at the source's scale.
+
+    Every heavy experiment of the book takes its size from one such knob. The
+    environment variable ``HOPNB_SCALE`` picks the value for all of them at once:
+    unset or ``book`` gives ``book`` (seconds on 2 CPU cores, what CI checks),
+    ``paper`` gives ``paper`` (the papers' sizes, meant for a GPU). In a notebook,
+    ``%env HOPNB_SCALE=paper`` before the first cell that reads a knob does it.
+
+    >>> import os
+    >>> os.environ.pop("HOPNB_SCALE", None) and None
+    >>> knob([100, 200], paper=[100, 200, 1000])
+    [100, 200]
+    """
+    scale = os.environ.get("HOPNB_SCALE", "book").strip().lower() or "book"
+    if scale not in _SCALES:
+        raise ValueError(f"HOPNB_SCALE must be one of {', '.join(_SCALES)}; got {os.environ['HOPNB_SCALE']!r}")
+    return paper if scale == "paper" else book

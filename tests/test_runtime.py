@@ -41,3 +41,18 @@ def test_seed_seeds_python_numpy_torch_and_returns_a_generator():
 def test_seed_rejects_non_integers(bad):
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         hopnb.seed(bad)
+
+
+def test_knob_gives_the_book_size_unless_paper_scale_is_asked_for(monkeypatch):
+    monkeypatch.delenv("HOPNB_SCALE", raising=False)
+    assert hopnb.knob(10, paper=500) == 10
+    monkeypatch.setenv("HOPNB_SCALE", "book")
+    assert hopnb.knob(10, paper=500) == 10
+    monkeypatch.setenv("HOPNB_SCALE", "Paper")
+    assert hopnb.knob([10, 20], paper=[10, 20, 500]) == [10, 20, 500]
+
+
+def test_knob_rejects_an_unknown_scale(monkeypatch):
+    monkeypatch.setenv("HOPNB_SCALE", "huge")
+    with pytest.raises(ValueError, match="HOPNB_SCALE must be one of book, paper; got 'huge'"):
+        hopnb.knob(10, paper=500)
