@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ._validate import check_patterns, check_positive
+from .runtime import generator_device
 
 __all__ = ["mask_pixels", "mask_rows", "mask_border", "gaussian_noise", "shift", "salt_and_pepper", "dropout",
            "VariantDistribution"]
@@ -42,7 +43,8 @@ def _image_shape(x: torch.Tensor, shape: Sequence[int]) -> tuple[int, ...]:
 
 
 def _rand(x: torch.Tensor, generator) -> torch.Tensor:
-    return torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    where = generator_device(generator, x.device)
+    return torch.rand(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device)
 
 
 def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
@@ -108,7 +110,8 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
     """
     check_patterns(x, "x")
     sigma = check_positive(sigma, "sigma", strict=False)
-    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * sigma
+    where = generator_device(generator, x.device)
+    noise = torch.randn(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device) * sigma
     out = x + noise
     return out.abs().clamp(0, 1) if clamp else out
 
@@ -200,13 +203,17 @@ class VariantDistribution:
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive int; got {n!r}")
         device = self.memories.device
-        source = torch.randint(0, self.memories.shape[0], (n,), generator=generator, device=device)
+        where = generator_device(generator, device)
+        source = torch.randint(0, self.memories.shape[0], (n,), generator=generator, device=where).to(device)
         x = self.memories[source]
         if self.mode == "chain":
             for t in self.transforms:
                 x = t(x, generator=generator)
             return source, x
-        choice = torch.multinomial(self.probs.to(device), n, replacement=True, generator=generator)
+        # the transform of each sample, by inverse CDF: u ~ U[0, 1) falls into the slot of its transform
+        u = torch.rand(n, generator=generator, device=where, dtype=torch.float64).to(device)
+        edges = (self.probs.cumsum(0) / self.probs.sum())[:-1].to(device)
+        choice = (u[:, None] >= edges).sum(dim=1)
         out = torch.empty_like(x)
         for k, t in enumerate(self.transforms):
             rows = (choice == k).nonzero().squeeze(1)

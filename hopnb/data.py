@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .runtime import generator_device
+
 __all__ = ["Dataset", "load", "random_patterns", "search_path", "NAMES"]
 
 NAMES = ("digits", "mnist", "cifar10", "tinyimagenet")
@@ -315,10 +317,11 @@ def random_patterns(n: int, d: int, kind: str = "binary", *, generator: torch.Ge
     """
     if n < 1 or d < 1:
         raise ValueError(f"n and d must be positive; got n={n}, d={d}")
+    where = generator_device(generator, "cpu")
     if kind == "binary":
-        return torch.randint(0, 2, (n, d), generator=generator).to(dtype).mul_(2).sub_(1)
+        return torch.randint(0, 2, (n, d), generator=generator, device=where).to(dtype).mul_(2).sub_(1)
     if kind == "gaussian":
-        return torch.randn(n, d, generator=generator, dtype=dtype)
+        return torch.randn(n, d, generator=generator, device=where, dtype=dtype)
     if kind == "uniform":
-        return torch.rand(n, d, generator=generator, dtype=dtype)
+        return torch.rand(n, d, generator=generator, device=where, dtype=dtype)
     raise ValueError(f"kind must be 'binary', 'gaussian' or 'uniform'; got {kind!r}")

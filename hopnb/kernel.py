@@ -40,6 +40,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._validate import check_like, check_patterns, check_positive
+from .runtime import generator_device
 
 __all__ = ["KernelSimilarity", "separation_loss", "separation_loss_bound"]
 
@@ -94,7 +95,8 @@ class KernelSimilarity(nn.Module):
         if not isinstance(features, int) or features < 1:
             raise ValueError(f"features (D_Φ) must be a positive int; got {features!r}")
         if weight is None:
-            weight = torch.randn(features, d, generator=generator, dtype=dtype) / math.sqrt(d)
+            weight = torch.randn(features, d, generator=generator, dtype=dtype,
+                                 device=generator_device(generator, "cpu")) / math.sqrt(d)
         else:
             check_patterns(weight, "weight")
             if weight.shape[1] != d:

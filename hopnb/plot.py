@@ -1,4 +1,5 @@
-"""The book's figure style and an image grid for stored / corrupted / retrieved patterns."""
+"""The book's figure style, an image grid for stored / corrupted / retrieved patterns, and
+confidence bands and error bars for results over seeds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import torch
 
-__all__ = ["STYLE", "use_style", "image_grid", "explorer"]
+__all__ = ["STYLE", "use_style", "image_grid", "explorer", "band", "bars"]
 
 STYLE = {
     "figure.figsize": (6.4, 3.6),
@@ -126,3 +127,25 @@ def explorer(draw: Callable[..., "mpl.figure.Figure"], **controls):
     for w in sliders.values():
         w.observe(redraw, names="value")
     return box
+
+
+def band(ax, x: Sequence[float], intervals, *, label: str | None = None, color=None, alpha: float = 0.2, **line):
+    """Draw the means of ``intervals`` (:class:`hopnb.experiments.Interval`, one per ``x``)
+    as a line and their confidence intervals as a shaded band; returns the line."""
+    intervals = list(intervals)
+    if len(intervals) != len(x):
+        raise ValueError(f"band: one interval per x value; got {len(intervals)} intervals for {len(x)} x values")
+    (handle,) = ax.plot(x, [i.mean for i in intervals], label=label, color=color, **line)
+    ax.fill_between(x, [i.low for i in intervals], [i.high for i in intervals], color=handle.get_color(),
+                    alpha=alpha, linewidth=0)
+    return handle
+
+
+def bars(ax, labels: Sequence[str], intervals, *, color=None, **kw):
+    """Draw ``intervals`` (one per label) as bars with their confidence intervals as error bars."""
+    intervals = list(intervals)
+    if len(intervals) != len(labels):
+        raise ValueError(f"bars: one interval per label; got {len(intervals)} intervals for {len(labels)} labels")
+    means = [i.mean for i in intervals]
+    err = [[i.mean - i.low for i in intervals], [i.high - i.mean for i in intervals]]
+    return ax.bar(list(labels), means, yerr=err, capsize=3, color=color, **kw)

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["device", "knob", "seed"]
+__all__ = ["device", "knob", "seed", "seed_offset"]
 
 _SCALES = ("book", "paper")
 _COLAB_HINT = "In Colab: Runtime > Change runtime type > T4 GPU, then run the notebook again."
@@ -41,22 +41,74 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
     return dev
 
 
-def seed(n: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (CPU and CUDA) with ``n``; return a fresh CPU generator seeded with ``n``.
+def seed_offset() -> int:
+    """The book's seed offset: the environment variable ``HOPNB_SEED_OFFSET`` (default 0).
 
-    Functions of hopnb that draw random numbers take such a ``generator``, so an
-    experiment can be repeated without touching the global state.
+    :func:`seed` adds it to every seed, so ``HOPNB_SEED_OFFSET=1000`` re-runs every
+    experiment of the book on fresh random draws; the chapters' claims must hold there too.
+
+    >>> import os
+    >>> os.environ.pop("HOPNB_SEED_OFFSET", None) and None
+    >>> seed_offset()
+    0
+    """
+    raw = os.environ.get("HOPNB_SEED_OFFSET", "").strip()
+    if not raw:
+        return 0
+    try:
+        offset = int(raw)
+    except ValueError:
+        offset = -1
+    if offset < 0:
+        raise ValueError(f"HOPNB_SEED_OFFSET must be a non-negative integer; got {raw!r}")
+    return offset
+
+
+def seed(n: int, device: torch.device | str | None = None) -> torch.Generator:
+    """Seed Python, NumPy and torch (CPU and CUDA) with ``n + seed_offset()``; return a fresh
+    generator on ``device`` (default the CPU) seeded the same way.
+
+    Every random draw of the book goes through such a generator, so an experiment can
+    be repeated without touching the global state, and the one switch
+    ``HOPNB_SEED_OFFSET`` (see :func:`seed_offset`) moves all of them at once. Functions
+    of hopnb that take a ``generator`` draw on the generator's device and move the
+    result to their data's device, so a CPU generator works with CUDA data.
 
     >>> g = seed(0)
     >>> torch.rand(2, generator=g).shape
     torch.Size([2])
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"seed must be a non-negative int; got {n!r}")
+    generator = offset_generator(n, device)
+    n = generator.initial_seed()
     random.seed(n)
     np.random.seed(n % 2**32)
     torch.manual_seed(n)
-    return torch.Generator().manual_seed(n)
+    return generator
+
+
+def offset_generator(n: int, device: torch.device | str | None = None) -> torch.Generator:
+    """A generator on ``device`` seeded with ``n + seed_offset()``, global state untouched
+    (what :func:`seed` returns; the library's sweeps seed their runs with it)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"seed must be a non-negative int; got {n!r}")
+    n += seed_offset()
+    if n >= 2**63:
+        raise ValueError(f"seed plus HOPNB_SEED_OFFSET must be below 2**63; got {n}")
+    return torch.Generator(device=torch.device(device) if device is not None else "cpu").manual_seed(n)
+
+
+def generator_device(generator: torch.Generator | None, default: torch.device | str) -> torch.device:
+    """The device to draw random numbers on: the generator's, or ``default`` when there is none.
+
+    torch refuses to draw on one device with a generator of another (a CPU generator
+    with CUDA data raises), so every draw in hopnb happens here and is then moved.
+    """
+    if generator is None:
+        return torch.device(default)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator (e.g. hopnb.seed(0)) or None; "
+                        f"got {type(generator).__name__}")
+    return generator.device
 
 
 def knob(book, paper):

@@ -46,3 +46,18 @@ class _Handle:
 
     def update(self, obj):
         self.shown.append(obj)
+
+
+def test_band_and_bars_draw_means_and_intervals():
+    from hopnb.experiments import interval
+
+    intervals = [interval([0.1, 0.2, 0.3]), interval([0.5, 0.6, 0.4])]
+    fig, ax = plt.subplots()
+    line = plot.band(ax, [1, 2], intervals, label="method")
+    assert list(line.get_ydata()) == pytest.approx([0.2, 0.5])
+    assert len(ax.collections) == 1                                  # the shaded band
+    bars = plot.bars(ax, ["a", "b"], intervals)
+    assert [b.get_height() for b in bars] == pytest.approx([0.2, 0.5])
+    with pytest.raises(ValueError, match="one interval per x value"):
+        plot.band(ax, [1, 2, 3], intervals)
+    plt.close(fig)

@@ -56,3 +56,24 @@ def test_knob_rejects_an_unknown_scale(monkeypatch):
     monkeypatch.setenv("HOPNB_SCALE", "huge")
     with pytest.raises(ValueError, match="HOPNB_SCALE must be one of book, paper; got 'huge'"):
         hopnb.knob(10, paper=500)
+
+
+def test_seed_offset_moves_every_seed(monkeypatch):
+    monkeypatch.delenv("HOPNB_SEED_OFFSET", raising=False)
+    assert hopnb.seed_offset() == 0 and hopnb.seed(5).initial_seed() == 5
+    monkeypatch.setenv("HOPNB_SEED_OFFSET", "1000")
+    assert hopnb.seed_offset() == 1000
+    g = hopnb.seed(5)
+    assert g.initial_seed() == 1005 and torch.initial_seed() == 1005
+
+
+@pytest.mark.parametrize("bad", ["-3", "1.5", "many"])
+def test_seed_offset_rejects_what_is_not_a_non_negative_int(monkeypatch, bad):
+    monkeypatch.setenv("HOPNB_SEED_OFFSET", bad)
+    with pytest.raises(ValueError, match=f"HOPNB_SEED_OFFSET must be a non-negative integer; got '{bad}'"):
+        hopnb.seed(0)
+
+
+def test_generator_must_be_a_generator():
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        hopnb.corrupt.mask_pixels(torch.ones(2, 3), 0.5, generator=42)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .._validate import check_like, check_patterns, check_positive
+from ..runtime import generator_device
 
 __all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics"]
 
@@ -60,7 +61,7 @@ class BinaryNetwork(nn.Module):
     def step_async(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """One asynchronous sweep: every unit once, in a random order drawn from ``generator``."""
         self._check_states(states)
-        order = torch.randperm(states.shape[1], generator=generator).tolist()
+        order = torch.randperm(states.shape[1], generator=generator, device=generator_device(generator, "cpu")).tolist()
         return self._sweep(states.clone(), order)
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
@@ -101,7 +102,13 @@ class ClassicalHopfield(BinaryNetwork):
     """The classical Hopfield network (Hopfield 1982; chapter 1).
 
     Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (chapter 1, eq. (1.1)),
-    energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)``.
+    energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)`` with
+    sgn(0) = +1.
+
+    The dynamics use the integer couplings ``J = d W`` (the Hebbian sums), whose fields
+    ``J x`` are integers computed exactly, in float32 while ``M d < 2²⁴`` and in float64
+    beyond. So a field that is exactly 0 is 0 on every machine and the tie rule decides
+    it, not the rounding of the BLAS kernel at hand: trajectories are the same on any CPU.
 
     >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
     >>> net.is_fixed_point(net.patterns).tolist()
@@ -111,31 +118,38 @@ class ClassicalHopfield(BinaryNetwork):
     def __init__(self, patterns: torch.Tensor):
         super().__init__()
         _check_binary(patterns, "patterns")
-        d = patterns.shape[1]
-        weights = patterns.T @ patterns / d
-        weights.fill_diagonal_(0.0)
+        m, d = patterns.shape
+        exact = patterns.dtype if m * d < 2**24 and patterns.dtype != torch.float16 else torch.float64
+        couplings = patterns.T.to(exact) @ patterns.to(exact)
+        couplings.fill_diagonal_(0.0)
         self.register_buffer("patterns", patterns)
-        self.register_buffer("weights", weights)
+        self.register_buffer("couplings", couplings)
+        self.register_buffer("weights", (couplings / d).to(patterns.dtype))
+
+    def _exact_field(self, states: torch.Tensor) -> torch.Tensor:
+        return states.to(self.couplings.dtype) @ self.couplings  # J is symmetric
 
     def field(self, states: torch.Tensor) -> torch.Tensor:
         """Local fields ``h = W x`` of every unit, ``[B, d]``."""
-        return states @ self.weights  # W is symmetric
+        return (self._exact_field(states) / self.patterns.shape[1]).to(states.dtype)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``E(x) = −½ xᵀ W x`` for each row, ``[B]`` (chapter 1, eq. (1.3))."""
+        """``E(x) = −½ xᵀ W x`` for each row, ``[B]``, in float64 (chapter 1, eq. (1.3)); the
+        integer ``xᵀ J x`` is summed exactly, so equal energies compare equal on any machine."""
         self._check_states(states)
-        return -0.5 * (self.field(states) * states).sum(dim=1)
+        quadratic = (self._exact_field(states).double() * states.double()).sum(dim=1)
+        return -0.5 * quadratic / self.patterns.shape[1]
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
         """All units at once: ``x ← sgn(W x)`` (may 2-cycle)."""
         self._check_states(states)
-        return _sign(self.field(states))
+        return _sign(self._exact_field(states)).to(states.dtype)
 
     def _sweep(self, states, order, frozen=False):
         out = states.clone() if frozen else states
+        couplings = self.couplings
         for i in order:
-            new = _sign(states @ self.weights[:, i])
-            out[:, i] = new
+            out[:, i] = _sign(states.to(couplings.dtype) @ couplings[:, i]).to(states.dtype)
         return out
 
 
