@@ -19,7 +19,13 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export HOPNB_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: test book notebooks venv clean
+# "Another CPU", on this one: MKL's conditional-numerics path, two threads, ATen's
+# portable kernels. Each changes the rounding of float reductions as another machine would.
+PERTURB     := MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=2 ATEN_CPU_CAPABILITY=default
+# The seed offset `make seeds` re-runs the book's claims on (any non-negative integer).
+SEED_OFFSET ?= 1000
+
+.PHONY: test portable seeds book notebooks venv clean
 
 venv: $(STAMP)
 
@@ -32,6 +38,14 @@ $(STAMP): pyproject.toml
 ## Unit tests and strict nbval on every notebook of the book.
 test: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## Strict nbval on the notebooks under PERTURB: lists every compared output that is not portable.
+portable: $(STAMP)
+	env $(PERTURB) $(BIN)/pytest -n 2 --dist loadfile book
+
+## Every notebook's asserts (not its output text) on fresh seeds, under PERTURB.
+seeds: $(STAMP)
+	env $(PERTURB) HOPNB_SEED_OFFSET=$(SEED_OFFSET) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax book
 
 ## The HTML book, from the outputs stored in the notebooks; lands in _build/html.
 book: $(STAMP)
