@@ -73,3 +73,11 @@ def test_pyproject_does_not_pin_torch():
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     torch = [d for d in deps if d.startswith("torch")]
     assert torch == ["torch>=2.1"], "hopnb must not pin torch or bound it from above (Colab keeps its own)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_random_draw_goes_through_hopnb_seed(path):
+    """HOPNB_SEED_OFFSET moves every seed of the book only if every generator comes from hopnb.seed."""
+    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+    found = re.findall(r"torch\.Generator\(|\.manual_seed\(|torch\.manual_seed\(|np\.random\.seed\(|random\.seed\(", code)
+    assert not found, f"{path.name} seeds without hopnb.seed: {found}"
