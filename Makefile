@@ -25,6 +25,14 @@ PERTURB     := MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=2 ATEN_CPU_CAPABILITY=default
 # The seed offset `make seeds` re-runs the book's claims on (any non-negative integer).
 SEED_OFFSET ?= 1000
 
+# MathJax 3, served with the book so that its formulas render without a network. npm
+# installs it into .mathjax/ once; `make book` copies what the pages load into
+# _build/vendor/ (the html_static_path of _config.yml). Neither is committed.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_NPM     := .mathjax/$(MATHJAX_VERSION)/node_modules/mathjax/es5
+MATHJAX         := _build/vendor/mathjax
+MATHJAX_FILES   := tex-mml-chtml.js input/tex/extensions output/chtml ui a11y sre
+
 .PHONY: test portable seeds book notebooks venv clean
 
 venv: $(STAMP)
@@ -48,8 +56,15 @@ seeds: $(STAMP)
 	env $(PERTURB) HOPNB_SEED_OFFSET=$(SEED_OFFSET) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax book
 
 ## The HTML book, from the outputs stored in the notebooks; lands in _build/html.
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)/.version-$(MATHJAX_VERSION)
 	$(BIN)/jupyter-book build -W -n --keep-going .
+
+$(MATHJAX)/.version-$(MATHJAX_VERSION):
+	test -f $(MATHJAX_NPM)/tex-mml-chtml.js || npm install --prefix .mathjax/$(MATHJAX_VERSION) \
+	  --no-audit --no-fund --no-update-notifier --silent mathjax@$(MATHJAX_VERSION)
+	rm -rf $(MATHJAX) && mkdir -p $(MATHJAX)
+	cd $(MATHJAX_NPM) && cp -r --parents $(MATHJAX_FILES) $(abspath $(MATHJAX))
+	touch $@
 
 ## Re-execute every notebook on a fresh kernel and normalise it (after changing hopnb).
 notebooks: $(STAMP)
