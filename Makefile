@@ -33,14 +33,14 @@ MATHJAX_NPM     := .mathjax/$(MATHJAX_VERSION)/node_modules/mathjax/es5
 MATHJAX         := _build/vendor/mathjax
 MATHJAX_FILES   := tex-mml-chtml.js input/tex/extensions output/chtml ui a11y sre
 
-.PHONY: test portable seeds book notebooks venv clean
+.PHONY: test portable seeds book browser notebooks venv clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,browser,test]"
 	touch $@
 
 ## Unit tests and strict nbval on every notebook of the book.
@@ -65,6 +65,14 @@ $(MATHJAX)/.version-$(MATHJAX_VERSION):
 	rm -rf $(MATHJAX) && mkdir -p $(MATHJAX)
 	cd $(MATHJAX_NPM) && cp -r --parents $(MATHJAX_FILES) $(abspath $(MATHJAX))
 	touch $@
+
+## Every page of the built book in headless Chromium, offline: math, links, images,
+## console errors, code and equations wider than the column, the menu on a narrow
+## screen; screenshots land in _build/screenshots. Needs Debian's chromium. First the
+## check's own tests, on synthetic pages.
+browser: book
+	$(BIN)/pytest -q tests/test_check_html.py
+	$(BIN)/python tools/check_html.py
 
 ## Re-execute every notebook on a fresh kernel and normalise it (after changing hopnb).
 notebooks: $(STAMP)
