@@ -25,14 +25,22 @@ PERTURB     := MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=2 ATEN_CPU_CAPABILITY=default
 # The seed offset `make seeds` re-runs the book's claims on (any non-negative integer).
 SEED_OFFSET ?= 1000
 
-.PHONY: test portable seeds book notebooks venv clean
+# MathJax 3, served with the book so that its formulas render without a network. npm
+# installs it into .mathjax/ once; `make book` copies what the pages load into
+# _build/vendor/ (the html_static_path of _config.yml). Neither is committed.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_NPM     := .mathjax/$(MATHJAX_VERSION)/node_modules/mathjax/es5
+MATHJAX         := _build/vendor/mathjax
+MATHJAX_FILES   := tex-mml-chtml.js input/tex/extensions output/chtml ui a11y sre
+
+.PHONY: test portable seeds book browser notebooks venv clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,browser,test]"
 	touch $@
 
 ## Unit tests and strict nbval on every notebook of the book.
@@ -48,8 +56,23 @@ seeds: $(STAMP)
 	env $(PERTURB) HOPNB_SEED_OFFSET=$(SEED_OFFSET) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax book
 
 ## The HTML book, from the outputs stored in the notebooks; lands in _build/html.
-book: $(STAMP)
+book: $(STAMP) $(MATHJAX)/.version-$(MATHJAX_VERSION)
 	$(BIN)/jupyter-book build -W -n --keep-going .
+
+$(MATHJAX)/.version-$(MATHJAX_VERSION):
+	test -f $(MATHJAX_NPM)/tex-mml-chtml.js || npm install --prefix .mathjax/$(MATHJAX_VERSION) \
+	  --no-audit --no-fund --no-update-notifier --silent mathjax@$(MATHJAX_VERSION)
+	rm -rf $(MATHJAX) && mkdir -p $(MATHJAX)
+	cd $(MATHJAX_NPM) && cp -r --parents $(MATHJAX_FILES) $(abspath $(MATHJAX))
+	touch $@
+
+## Every page of the built book in headless Chromium, offline: math, links, images,
+## console errors, code and equations wider than the column, the menu on a narrow
+## screen; screenshots land in _build/screenshots. Needs Debian's chromium. First the
+## check's own tests, on synthetic pages.
+browser: book
+	$(BIN)/pytest -q tests/test_check_html.py
+	$(BIN)/python tools/check_html.py
 
 ## Re-execute every notebook on a fresh kernel and normalise it (after changing hopnb).
 notebooks: $(STAMP)
