@@ -43,6 +43,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import numbers
 import os
 import pickle
 import re
@@ -461,13 +462,15 @@ def load(name: str, split: str | None = None, *, n: int | None = None, root: str
     >>> tuple(x.shape), float(x.min()) >= 0.0, float(x.max()) <= 1.0
     ((5, 64), True, True)
     """
-    if name not in NAMES:
+    if not isinstance(name, str) or name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(NAMES)}")
-    split = split or _SPLITS[name][0]
+    split = _SPLITS[name][0] if split is None else split
     if split not in _SPLITS[name]:
         raise ValueError(f"{name}: split must be one of {_SPLITS[name]}; got {split!r}")
-    if n is not None and (not isinstance(n, int) or n < 1):
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive int or None; got {n!r}")
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder (str or path) or None; got {type(root).__name__}")
 
     if name == "digits":
         from sklearn.datasets import load_digits
@@ -520,8 +523,13 @@ def random_patterns(n: int, d: int, kind: str = "binary", *, generator: torch.Ge
     >>> random_patterns(3, 4, generator=torch.Generator().manual_seed(0)).abs().unique().tolist()
     [1.0]
     """
+    for arg, value in (("n", n), ("d", d)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{arg} must be a positive int; got {value!r} ({type(value).__name__})")
     if n < 1 or d < 1:
         raise ValueError(f"n and d must be positive; got n={n}, d={d}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
+        raise TypeError(f"dtype must be a floating-point torch dtype (torch.float32 or torch.float64); got {dtype!r}")
     where = generator_device(generator, "cpu")
     if kind == "binary":
         return torch.randint(0, 2, (n, d), generator=generator, device=where).to(dtype).mul_(2).sub_(1)
