@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._validate import check_patterns, check_positive
+from ._validate import check_int, check_patterns, check_positive, check_real, type_str
 from .runtime import generator_device
 
 __all__ = ["mask_pixels", "mask_rows", "mask_border", "gaussian_noise", "shift", "salt_and_pepper", "dropout",
@@ -32,14 +32,25 @@ def _fraction(f, name="fraction") -> float:
     return f
 
 
+def _x(x) -> torch.Tensor:
+    """Patterns to corrupt: any floating dtype (corruptions are element-wise), finite, any magnitude."""
+    return check_patterns(x, "x", reduced=True, bounded=False)
+
+
 def _image_shape(x: torch.Tensor, shape: Sequence[int]) -> tuple[int, ...]:
-    shape = tuple(int(s) for s in shape)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"shape must be (H, W) or (H, W, C) ints; got {shape!r}")
+    shape = tuple(check_int(s, "each entry of shape") for s in shape)
     size = 1
     for s in shape:
         size *= s
     if len(shape) not in (2, 3) or size != x.shape[1]:
         raise ValueError(f"shape must be (H, W) or (H, W, C) with H·W·C = d = {x.shape[1]}; got {shape}")
     return shape
+
+
+def _generator(generator) -> None:
+    generator_device(generator, "cpu")  # raises TypeError for anything but a torch.Generator or None
 
 
 def _rand(x: torch.Tensor, generator) -> torch.Tensor:
@@ -54,8 +65,9 @@ def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator 
     >>> mask_pixels(torch.ones(1, 4), 1.0)
     tensor([[0., 0., 0., 0.]])
     """
-    check_patterns(x, "x")
+    _x(x)
     fraction = _fraction(fraction)
+    value = check_real(value, "value")
     return torch.where(_rand(x, generator) < fraction, torch.full_like(x, value), x)
 
 
@@ -67,8 +79,11 @@ def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, s
     >>> mask_rows(torch.ones(1, 4), (2, 2), 0.5)
     tensor([[1., 1., 0., 0.]])
     """
-    check_patterns(x, "x")
-    h = _image_shape(x, shape)[0]
+    _x(x)
+    _generator(generator)
+    value = check_real(value, "value")
+    shape = _image_shape(x, shape)
+    h = shape[0]
     k = int(round(_fraction(fraction) * h))
     if side not in ("bottom", "top"):
         raise ValueError(f"side must be 'bottom' or 'top'; got {side!r}")
@@ -87,7 +102,9 @@ def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *
     >>> mask_border(torch.ones(1, 16), (4, 4), 0.5).reshape(4, 4)[0].tolist()
     [0.0, 0.0, 0.0, 0.0]
     """
-    check_patterns(x, "x")
+    _x(x)
+    _generator(generator)
+    value = check_real(value, "value")
     shape = _image_shape(x, shape)
     h, w = shape[:2]
     fraction = _fraction(fraction)
@@ -108,7 +125,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
     >>> gaussian_noise(torch.zeros(1, 3), 0.0)
     tensor([[0., 0., 0.]])
     """
-    check_patterns(x, "x")
+    _x(x)
     sigma = check_positive(sigma, "sigma", strict=False)
     where = generator_device(generator, x.device)
     noise = torch.randn(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device) * sigma
@@ -122,8 +139,9 @@ def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = N
     >>> shift(torch.zeros(1, 2), 0.25)
     tensor([[0.2500, 0.2500]])
     """
-    check_patterns(x, "x")
-    return x + float(bias)
+    _x(x)
+    _generator(generator)
+    return x + check_real(bias, "bias")
 
 
 def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
@@ -133,8 +151,9 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Genera
     >>> sorted(salt_and_pepper(torch.full((1, 64), 0.5), 1.0).unique().tolist())
     [0.0, 1.0]
     """
-    check_patterns(x, "x")
+    _x(x)
     fraction = _fraction(fraction)
+    low, high = check_real(low, "low"), check_real(high, "high")
     hit = _rand(x, generator) < fraction
     salt = _rand(x, generator) < 0.5
     noise = torch.where(salt, torch.full_like(x, high), torch.full_like(x, low))
@@ -151,6 +170,8 @@ def dropout(x: torch.Tensor, p: float, *, generator: torch.Generator | None = No
     >>> dropout(torch.ones(1, 3), 0.0)
     tensor([[1., 1., 1.]])
     """
+    _x(x)
+    _generator(generator)
     p = _fraction(p, "p")
     if p == 1.0:
         return torch.zeros_like(x)
@@ -178,6 +199,8 @@ class VariantDistribution:
     def __init__(self, memories: torch.Tensor, transforms: Sequence[Corruption], *, mode: str = "mix",
                  probs: Sequence[float] | None = None):
         check_patterns(memories, "memories")
+        if callable(transforms) or isinstance(transforms, (str, bytes)) or not hasattr(transforms, "__len__"):
+            raise TypeError(f"transforms must be a list of callables f(x, generator=...); got {type_str(transforms)}")
         if not transforms or not all(callable(t) for t in transforms):
             raise ValueError("transforms must be a non-empty sequence of callables f(x, generator=...)")
         if mode not in ("mix", "chain"):
@@ -186,8 +209,8 @@ class VariantDistribution:
             if mode != "mix" or len(probs) != len(transforms):
                 raise ValueError(f"probs needs mode='mix' and one entry per transform ({len(transforms)}); "
                                  f"got {len(probs)} in mode {mode!r}")
-            probs = torch.as_tensor(probs, dtype=torch.float64)
-            if (probs < 0).any() or probs.sum() <= 0:
+            probs = torch.as_tensor([check_real(p, "each of probs", low=0.0) for p in probs], dtype=torch.float64)
+            if probs.sum() <= 0:
                 raise ValueError(f"probs must be non-negative and not all zero; got {probs.tolist()}")
         self.memories, self.transforms, self.mode = memories, list(transforms), mode
         self.probs = probs if probs is not None else torch.full((len(transforms),), 1.0 / len(transforms),
@@ -200,15 +223,14 @@ class VariantDistribution:
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` pairs: ``source [n]`` (int64 indices into the memories) and ``variants [n, d]``."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int; got {n!r}")
+        n = check_int(n, "n")
         device = self.memories.device
         where = generator_device(generator, device)
         source = torch.randint(0, self.memories.shape[0], (n,), generator=generator, device=where).to(device)
         x = self.memories[source]
         if self.mode == "chain":
             for t in self.transforms:
-                x = t(x, generator=generator)
+                x = self._checked(t, x, generator)
             return source, x
         # the transform of each sample, by inverse CDF: u ~ U[0, 1) falls into the slot of its transform
         u = torch.rand(n, generator=generator, device=where, dtype=torch.float64).to(device)
@@ -218,5 +240,16 @@ class VariantDistribution:
         for k, t in enumerate(self.transforms):
             rows = (choice == k).nonzero().squeeze(1)
             if rows.numel():
-                out[rows] = t(x[rows], generator=generator)
+                out[rows] = self._checked(t, x[rows], generator)
         return source, out
+
+    @staticmethod
+    def _checked(transform, x: torch.Tensor, generator) -> torch.Tensor:
+        y = transform(x, generator=generator)
+        if not isinstance(y, torch.Tensor) or y.shape != x.shape or y.dtype != x.dtype:
+            name = getattr(transform, "__name__", None) or getattr(getattr(transform, "func", None), "__name__", None) \
+                or repr(transform)
+            raise ValueError(f"transform {name} must return variants of its input's shape and dtype, "
+                             f"[{', '.join(map(str, x.shape))}] {x.dtype}; got {type_str(y)}")
+        check_patterns(y, f"the variants of transform {getattr(transform, '__name__', 'f')}", bounded=False)
+        return y

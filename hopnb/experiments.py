@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import metrics
-from ._validate import check_patterns
+from ._validate import check_int, check_patterns, check_positive, check_real, check_sequence, type_str
 from .memory import AssociativeMemory
 from .runtime import offset_generator
 
@@ -33,11 +33,19 @@ __all__ = ["Interval", "interval", "paired", "retrieval_sweep", "summarise"]
 Corruption = Callable[..., torch.Tensor]  # f(x [n, d], level, generator=g) -> [n, d]
 
 
-def _named(items) -> dict[str, object]:
+def _named(items, name: str) -> dict[str, object]:
     if isinstance(items, Mapping):
+        if not items:
+            raise ValueError(f"{name} must hold at least one entry; got an empty mapping")
         return dict(items)
-    if isinstance(items, str):
+    if isinstance(items, str) or callable(items):
         items = [items]
+    if not hasattr(items, "__iter__"):
+        raise TypeError(f"{name} must be a name, a callable, a list of them or a mapping label -> one; "
+                        f"got {type_str(items)}")
+    items = list(items)
+    if not items:
+        raise ValueError(f"{name} must hold at least one entry; got none")
     out = {}
     for item in items:
         name = item if isinstance(item, str) else (getattr(item, "__name__", None) or repr(item))
@@ -66,11 +74,25 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
     1.0
     """
     check_patterns(patterns, "patterns")
-    sims, seps = _named(similarities), _named(separations)
-    seeds = list(seeds)
+    sims, seps = _named(similarities, "similarities"), _named(separations, "separations")
+    n_memories = [check_int(n, "each of n_memories") for n in check_sequence(n_memories, "n_memories", "ints")]
     for n in n_memories:
         if not 1 <= n <= patterns.shape[0]:
             raise ValueError(f"n_memories must lie in [1, {patterns.shape[0]}] (the patterns given); got {n}")
+    if not isinstance(corruptions, Mapping) or not corruptions:
+        raise TypeError(f"corruptions must be a non-empty mapping name -> f(x, level, generator=g); "
+                        f"got {type_str(corruptions)}")
+    for cname, corrupt in corruptions.items():
+        if not callable(corrupt):
+            raise TypeError(f"corruptions[{cname!r}] must be a callable f(x, level, generator=g); "
+                            f"got {type_str(corrupt)}")
+    levels = [check_real(level, "each of levels") for level in check_sequence(levels, "levels", "numbers")]
+    seeds = [check_int(seed, "each of seeds", minimum=0) for seed in check_sequence(
+        list(seeds) if hasattr(seeds, "__iter__") and not isinstance(seeds, (str, torch.Tensor)) else seeds,
+        "seeds", "ints")]
+    threshold = check_positive(threshold, "threshold")
+    if queries_per_run is not None:
+        queries_per_run = check_int(queries_per_run, "queries_per_run (or None)")
     device = torch.device(device) if device is not None else patterns.device
     patterns = patterns.to(device)
     grid = list(itertools.product(n_memories, seeds, corruptions.items(), levels))
@@ -83,6 +105,9 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
         k = n if queries_per_run is None else min(n, queries_per_run)
         targets = memories[:k]
         queries = corrupt(targets, level, generator=generator)
+        if not isinstance(queries, torch.Tensor) or queries.shape != targets.shape:
+            raise ValueError(f"corruptions[{cname!r}] must return queries of the targets' shape "
+                             f"[{k}, {targets.shape[1]}]; got {type_str(queries)}")
         source = torch.arange(k, device=device)
         for (sname, sim), (pname, sep) in itertools.product(sims.items(), seps.items()):
             memory = AssociativeMemory(memories, sim, sep)
@@ -166,8 +191,7 @@ def interval(values: Sequence[float] | torch.Tensor, confidence: float = 0.95) -
     >>> round(interval([0.8, 0.9, 1.0]).low, 3)
     0.652
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence!r}")
+    confidence = check_real(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
     vals = _values(values, "values")
     n = len(vals)
     mean = sum(vals) / n

@@ -25,9 +25,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._validate import DTYPES, check_dtype, check_finite, check_pair
+
 __all__ = ["FootprintSimilarity", "footprint"]
 
 BASES = ("dis", "dot")
+
+# The most numbers footprint() may build at once, B · M · d (2**26: 256 MiB of float32).
+FOOTPRINT_BUDGET = 1 << 26
 
 
 def _per_dimension(memories: torch.Tensor, queries: torch.Tensor, base: str) -> torch.Tensor:
@@ -45,6 +50,13 @@ def footprint(memories: torch.Tensor, queries: torch.Tensor, base: str = "dis") 
     """
     if base not in BASES:
         raise ValueError(f"base must be one of {BASES}; got {base!r}")
+    check_pair(memories, queries)
+    size = queries.shape[0] * memories.shape[0] * memories.shape[1]
+    if size > FOOTPRINT_BUDGET:
+        raise ValueError(f"footprint() builds the whole [B, M, d] = [{queries.shape[0]}, {memories.shape[0]}, "
+                         f"{memories.shape[1]}] tensor ({size} numbers), above its teaching budget of "
+                         f"{FOOTPRINT_BUDGET} (hopnb.footprint.FOOTPRINT_BUDGET); for scores use "
+                         f"FootprintSimilarity(d), which streams blocks, or pass fewer queries and memories")
     q = _per_dimension(memories, queries, base)
     return q.sort(dim=-1, descending=True).values.cumsum(dim=-1)
 
@@ -67,8 +79,12 @@ class FootprintSimilarity(nn.Module):
     def __init__(self, d: int, *, bases: tuple[str, ...] = BASES, sort: bool = True, cumulative: bool = True,
                  block_elements: int = 1 << 22, dtype: torch.dtype = torch.float32):
         super().__init__()
-        if not isinstance(d, int) or d < 1:
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
             raise ValueError(f"d must be a positive int; got {d!r}")
+        if dtype not in DTYPES:
+            raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
+        if isinstance(bases, str):
+            raise ValueError(f"bases must be a non-empty subset of {BASES} (a tuple); got {bases!r}")
         bases = tuple(bases)
         if not bases or any(b not in BASES for b in bases) or len(set(bases)) != len(bases):
             raise ValueError(f"bases must be a non-empty subset of {BASES}; got {bases!r}")
@@ -95,6 +111,11 @@ class FootprintSimilarity(nn.Module):
         if not isinstance(x, torch.Tensor) or x.ndim < 2 or x.shape[-1] != self.d:
             got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{name} must be [..., n, d] with d={self.d} (the footprint's size); got {got}")
+        check_dtype(x, name)
+        dtype = self.w[self.bases[0]].dtype
+        if x.dtype != dtype:
+            raise TypeError(f"{name} must have the footprint weights' dtype {dtype}; got {x.dtype}")
+        check_finite(x, name)
 
     def forward(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
         self._check(memories, "memories")

@@ -39,12 +39,24 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import check_like, check_patterns, check_positive
+from ._validate import DTYPES, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, type_str
 from .runtime import generator_device
 
 __all__ = ["KernelSimilarity", "separation_loss", "separation_loss_bound"]
 
 LOSSES = ("average", "max")
+
+# The most bytes the separation loss may hold for the M(M−1)/2 pairwise distances at once (1 GiB).
+PAIR_BUDGET = 1 << 30
+
+
+def _check_pairs(n: int, dtype: torch.dtype) -> None:
+    pairs = n * (n - 1) // 2
+    need = pairs * torch.finfo(dtype).bits // 8
+    if need > PAIR_BUDGET:
+        raise ValueError(f"the separation loss of M={n} feature vectors holds all {pairs} pairwise distances "
+                         f"({need / 2**30:.1f} GiB of {dtype}), above the budget of {PAIR_BUDGET / 2**30:g} GiB "
+                         f"(hopnb.kernel.PAIR_BUDGET); fit the kernel on a subset of the memories")
 
 
 def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average") -> torch.Tensor:
@@ -59,8 +71,12 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
     t = check_positive(t, "t")
     if kind not in LOSSES:
         raise ValueError(f"kind must be one of {LOSSES}; got {kind!r}")
-    if features.ndim != 2 or features.shape[0] < 2:
+    if not isinstance(features, torch.Tensor):
+        raise TypeError(f"features must be a torch.Tensor [M, D]; got {type(features).__name__}")
+    if features.ndim != 2 or features.shape[0] < 2 or features.shape[1] < 1:
         raise ValueError(f"the separation loss needs at least 2 feature vectors [M, D]; got shape {list(features.shape)}")
+    check_patterns(features, "features", bounded=False)
+    _check_pairs(features.shape[0], features.dtype)
     unit = F.normalize(features, dim=1)
     sq = torch.pdist(unit).square()                       # the M(M−1)/2 pairs μ < ν
     if kind == "max":
@@ -70,6 +86,8 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
 
 def separation_loss_bound(n_memories: int, t: float = 2.0) -> float:
     """The lower bound ``−2t · M / (M − 1)`` of the average separation loss (chapter 5, eq. (5.4))."""
+    n_memories = check_int(n_memories, "n_memories", minimum=2)
+    t = check_positive(t, "t")
     return -2.0 * t * n_memories / (n_memories - 1)
 
 
@@ -89,11 +107,10 @@ class KernelSimilarity(nn.Module):
     def __init__(self, d: int, features: int | None = None, *, weight: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
         super().__init__()
-        if not isinstance(d, int) or d < 1:
-            raise ValueError(f"d must be a positive int; got {d!r}")
-        features = d if features is None else features
-        if not isinstance(features, int) or features < 1:
-            raise ValueError(f"features (D_Φ) must be a positive int; got {features!r}")
+        d = check_int(d, "d")
+        features = d if features is None else check_int(features, "features (D_Φ)")
+        if dtype not in DTYPES:
+            raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
         if weight is None:
             weight = torch.randn(features, d, generator=generator, dtype=dtype,
                                  device=generator_device(generator, "cpu")) / math.sqrt(d)
@@ -108,13 +125,18 @@ class KernelSimilarity(nn.Module):
         return f"d={self.d}, features={self.weight.shape[0]}"
 
     def _check_d(self, x: torch.Tensor, name: str) -> None:
-        if x.shape[-1] != self.d:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor [..., d]; got {type(x).__name__}")
+        check_dtype(x, name)
+        if x.ndim < 1 or x.shape[-1] != self.d:
             raise ValueError(f"{name} must have d={self.d} entries (the kernel's W is [{self.weight.shape[0]}, "
                              f"{self.d}]); got {list(x.shape)}")
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """``Φ(x) = W x`` for rows ``x [..., d]`` -> ``[..., D_Φ]``."""
         self._check_d(x, "inputs")
+        if x.dtype != self.weight.dtype:
+            raise TypeError(f"inputs must have the dtype of the kernel's W ({self.weight.dtype}); got {x.dtype}")
         return x @ self.weight.T
 
     def forward(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
@@ -133,6 +155,10 @@ class KernelSimilarity(nn.Module):
         retrieval (exact retrieval, U-Hop Thm 2.2 / eq. (E.1)) when its margin is at least
         ``1 / (β (α − 1))``.
         """
+        check_patterns(memories, "memories")
+        if memories.shape[0] < 2:
+            raise ValueError(f"margins compare each memory with the others: memories must be [M, d] with M ≥ 2; "
+                             f"got {list(memories.shape)}")
         with torch.no_grad():
             k = self(memories, memories)
             own = k.diagonal().clone()
@@ -157,14 +183,19 @@ class KernelSimilarity(nn.Module):
         check_like(memories, self.weight, "memories", "the kernel's W")
         if memories.shape[0] < 2:
             raise ValueError(f"fitting the kernel needs at least 2 memories to separate; got {memories.shape[0]}")
-        if not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative int; got {steps!r}")
+        steps = check_int(steps, "steps", minimum=0)
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be a bool; got {progress!r}")
+        _check_pairs(memories.shape[0], memories.dtype)
         lr = check_positive(lr, "lr")
         t = check_positive(t, "t")
         if kind not in LOSSES:
             raise ValueError(f"kind must be one of {LOSSES}; got {kind!r}")
         history = []
         for step in tqdm(range(steps + 1), desc="U-Hop stage I", disable=not progress):
+            if not bool(torch.isfinite(self.weight).all()):
+                raise FloatingPointError(f"the kernel's W overflowed at step {step} of {steps} (lr={lr}); "
+                                         f"lower the learning rate")
             value = self.loss(memories, t, kind)
             if not bool(torch.isfinite(value)):
                 raise FloatingPointError(f"the separation loss became {value.item()} at step {step} of {steps} "

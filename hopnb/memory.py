@@ -17,7 +17,7 @@ from torch import nn
 
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_like, check_patterns, check_positive, shape_str
+from ._validate import check_int, check_like, check_norms, check_patterns, check_positive, check_result, shape_str
 
 __all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate", "stream_softmax"]
 
@@ -101,8 +101,8 @@ class AssociativeMemory(nn.Module):
         if projection is not None:
             check_patterns(projection, "projection")
             check_like(projection, memories, "projection", "memories", dim=0)
-        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-            raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}")
+        if chunk_size is not None:
+            chunk_size = check_int(chunk_size, "chunk_size")
         if isinstance(similarity, str):
             similarity = _sim.get(similarity)
         elif not callable(similarity):
@@ -113,6 +113,8 @@ class AssociativeMemory(nn.Module):
         elif not callable(separation):
             raise TypeError(f"separation must be a name ({', '.join(_sep.NAMES)}) or a callable; "
                             f"got {type(separation).__name__}")
+        if _sim.cosine_eps(similarity) is not None:
+            check_norms(memories, "memories", _sim.cosine_eps(similarity))
         self.register_buffer("memories", memories)
         self.register_buffer("projection", projection)
         self.similarity = similarity
@@ -126,6 +128,9 @@ class AssociativeMemory(nn.Module):
         if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
             got = shape_str(s) if isinstance(s, torch.Tensor) else type(s).__name__
             raise ValueError(f"similarity must return scores [B, M] = [{expected[0]}, {expected[1]}]; got {got}")
+        if s.dtype != queries.dtype:
+            raise TypeError(f"similarity must return scores of the queries' dtype {queries.dtype}; got {s.dtype}")
+        check_result(s, "the similarity's scores", "the similarity overflowed or returned NaN on finite inputs")
         return s
 
     @property
@@ -143,6 +148,8 @@ class AssociativeMemory(nn.Module):
     def _check_queries(self, queries) -> torch.Tensor:
         check_patterns(queries, "queries")
         check_like(queries, self.memories, "queries", "memories")
+        if _sim.cosine_eps(self.similarity) is not None:
+            check_norms(queries, "queries", _sim.cosine_eps(self.similarity))
         return queries
 
     def _chunks(self, batch: int):
@@ -160,16 +167,31 @@ class AssociativeMemory(nn.Module):
 
     def weights(self, queries: torch.Tensor) -> torch.Tensor:
         """Separated weights ``sep(sim(M, q))``, ``[B, M]``."""
-        return self.separation(self.scores(queries))
+        scores = self.scores(queries)
+        w = self.separation(scores)
+        if not isinstance(w, torch.Tensor) or w.shape != scores.shape:
+            got = shape_str(w) if isinstance(w, torch.Tensor) else type(w).__name__
+            raise ValueError(f"separation must return weights [B, M] = [{scores.shape[0]}, {scores.shape[1]}] "
+                             f"(the scores' shape); got {got}")
+        return w
 
     # ----------------------------------------------------------------- retrieval
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
         """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``."""
         self._check_queries(queries)
+        out = self._forward(queries)
+        if isinstance(self.separation, _sep.Polynomial) and self.separation.normalize and \
+                not bool(torch.isfinite(out).all()):  # s^n overflowed in the stream: whole rows are scale-safe
+            out = self.weights(queries) @ self.values
+        return check_result(out, "the retrieval", "the scores (times beta) overflow the separation in "
+                            f"{queries.dtype}; lower beta, rescale the memories and queries or use torch.float64")
+
+    def _forward(self, queries: torch.Tensor) -> torch.Tensor:
         sep, values = self.separation, self.values
         if isinstance(sep, _sep.Softmax):
-            return stream_softmax(self._score, self.memories, values, queries, sep.beta, self.chunk_size)[0]
+            beta = _sep.beta_of(sep)
+            return stream_softmax(self._score, self.memories, values, queries, beta, self.chunk_size)[0]
         if isinstance(sep, _sep.Max):
             best, index = None, None
             for rows in self._chunks(queries.shape[0]):
@@ -203,10 +225,13 @@ class AssociativeMemory(nn.Module):
         if self.projection is not None and self.projection.shape[1] != self.memories.shape[1]:
             raise ValueError(f"iterated retrieval needs outputs of the query's size d={self.memories.shape[1]}; "
                              f"this hetero-associative memory outputs d'={self.projection.shape[1]}")
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be a positive int; got {steps!r}")
+        steps = check_int(steps, "steps")
         if tol is not None:
             check_positive(tol, "tol", strict=False)
+        if not isinstance(record, bool):
+            raise TypeError(f"record must be a bool; got {record!r}")
+        if record:
+            max_record = check_int(max_record, "max_record")
         state = self._check_queries(queries)
         trajectory = [state] if record else None
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
@@ -243,12 +268,16 @@ class AssociativeMemory(nn.Module):
                 "energy() is defined here for the modern Hopfield network and its sparse versions "
                 "(similarity='dot', separation softmax / sparsemax / entmax, auto-association); the classical "
                 "network and dense associative memories have theirs in hopnb.models")
+        hint = f"β · scores overflow {states.dtype}; lower beta, rescale the memories and states or use torch.float64"
         if isinstance(sep, _sep.Entmax):
-            return 0.5 * states.square().sum(dim=1) - separation_conjugate(sep, self.scores(states))
-        beta = sep.beta
+            _sep.beta_of(sep)
+            energy = 0.5 * states.square().sum(dim=1) - separation_conjugate(sep, self.scores(states))
+            return check_result(energy, "the energy", hint)
+        beta = _sep.beta_of(sep)
         _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
         m2 = self.memories.square().sum(dim=1).amax()
-        return -lse / beta + 0.5 * states.square().sum(dim=1) + math.log(self.memories.shape[0]) / beta + 0.5 * m2
+        energy = -lse / beta + 0.5 * states.square().sum(dim=1) + math.log(self.memories.shape[0]) / beta + 0.5 * m2
+        return check_result(energy, "the energy", hint)
 
 
 def separation_conjugate(separation: _sep.Softmax | _sep.Entmax, scores: torch.Tensor) -> torch.Tensor:

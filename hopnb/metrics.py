@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_like, check_patterns, check_positive, shape_str
+from ._validate import check_like, check_patterns, check_positive, check_real, check_result, shape_str, type_str
 
 __all__ = ["sse", "fraction_correct", "fraction_cosine", "source_accuracy"]
 
@@ -52,6 +52,7 @@ def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: f
     0.5
     """
     _pair(retrieved, targets)
+    threshold = check_real(threshold, "threshold (a cosine similarity)", low=-1.0, high=1.0)
     return (F.cosine_similarity(retrieved, targets, dim=1) >= threshold).float().mean().item()
 
 
@@ -66,8 +67,12 @@ def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None
     """
     if (weights is None) == (retrieved is None):
         raise ValueError("source_accuracy needs exactly one of weights= or retrieved= (with memories=)")
+    if not isinstance(source, torch.Tensor) or source.dtype == torch.bool or source.is_complex():
+        raise TypeError(f"source must be a tensor [B] of memory indices; got {type_str(source)}")
     if weights is not None:
+        check_patterns(weights, "weights", bounded=False)
         guess = weights.argmax(dim=1)
+        n_memories = weights.shape[1]
     else:
         if memories is None:
             raise ValueError("source_accuracy(retrieved=...) needs memories= to find the nearest stored pattern")
@@ -75,6 +80,12 @@ def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None
         check_patterns(memories, "memories")
         check_like(retrieved, memories, "retrieved", "memories")
         guess = torch.cdist(retrieved, memories).argmin(dim=1)
+        n_memories = memories.shape[0]
     if source.shape != guess.shape:
         raise ValueError(f"source must be [B] = [{guess.shape[0]}] indices; got {shape_str(source)}")
+    if source.is_floating_point() and not bool((source == source.round()).all()):
+        raise ValueError(f"source must hold whole-number memory indices; got {source.tolist()[:8]}")
+    if bool((source < 0).any()) or bool((source >= n_memories).any()):
+        raise ValueError(f"source must hold memory indices in [0, {n_memories - 1}]; got values in "
+                         f"[{int(source.min())}, {int(source.max())}]")
     return (guess == source.to(guess.device)).float().mean().item()

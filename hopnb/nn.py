@@ -21,18 +21,34 @@ from torch import nn
 
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import shape_str
+from ._validate import check_dtype, check_finite, check_int, check_result, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
 
-def _batched(x, name: str, d: int | None = None) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or x.ndim != 3 or not x.is_floating_point():
-        got = f"{shape_str(x)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a floating-point tensor [N, n, d] (batch first); got {got}")
+def _batched(x, name: str, d: int | None = None, like: torch.Tensor | None = None) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor [N, n, d] (batch first); got {type(x).__name__}")
+    check_dtype(x, name)
+    if x.ndim != 3:
+        raise ValueError(f"{name} must be a floating-point tensor [N, n, d] (batch first); got {type_str(x)}")
+    if 0 in x.shape:
+        raise ValueError(f"{name} must not be empty: [N, n, d] with N, n, d ≥ 1; got {shape_str(x)}")
     if d is not None and x.shape[-1] != d:
         raise ValueError(f"{name} must have d={d} features; got {shape_str(x)}")
+    if like is not None:
+        if x.dtype != like.dtype:
+            raise TypeError(f"{name} must have the dtype of states ({like.dtype}); got {x.dtype}")
+        if x.device != like.device:
+            raise ValueError(f"{name} must be on the device of states ({like.device}); got {x.device}")
+    check_finite(x, name)
     return x
+
+
+def _callable(value, name: str, names):
+    if not callable(value):
+        raise TypeError(f"{name} must be a name ({', '.join(names)}) or a callable; got {type_str(value)}")
+    return value
 
 
 class Hopfield(nn.Module):
@@ -56,29 +72,41 @@ class Hopfield(nn.Module):
     def __init__(self, similarity: str | Callable = "dot", separation: str | Callable = "softmax", *,
                  steps: int = 1, normalize: int | None = None, projections: tuple[int, int] | None = None):
         super().__init__()
-        if not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be a positive int; got {steps!r}")
-        self.similarity = _sim.get(similarity) if isinstance(similarity, str) else similarity
-        self.separation = _sep.get(separation) if isinstance(separation, str) else separation
+        steps = check_int(steps, "steps")
+        self.similarity = (_sim.get(similarity) if isinstance(similarity, str)
+                           else _callable(similarity, "similarity", _sim.NAMES))
+        self.separation = (_sep.get(separation) if isinstance(separation, str)
+                           else _callable(separation, "separation", _sep.NAMES))
         self.steps = steps
         self.norm_states = self.norm_stored = None
         if normalize is not None:
+            normalize = check_int(normalize, "normalize (the size d of its layer norm)")
             self.norm_states, self.norm_stored = nn.LayerNorm(normalize), nn.LayerNorm(normalize)
         self.proj_states = self.proj_stored = self.proj_values = None
         if projections is not None:
-            d, hidden = projections
+            if (isinstance(projections, (str, bytes)) or not hasattr(projections, "__len__")
+                    or len(projections) != 2):
+                raise TypeError(f"projections must be a pair (d, hidden) of positive ints; got {projections!r}")
+            d, hidden = (check_int(v, f"projections[{i}]") for i, v in enumerate(projections))
             self.proj_states, self.proj_stored, self.proj_values = (nn.Linear(d, hidden) for _ in range(3))
         self.weights: torch.Tensor | None = None
 
     def _separate(self, scores: torch.Tensor) -> torch.Tensor:
-        sep = self.separation
-        return sep.separate(scores) if isinstance(sep, _sep.Separation) else sep(scores)
+        return self.separation(scores)
 
     def forward(self, states: torch.Tensor, stored: torch.Tensor, values: torch.Tensor | None = None, *,
                 return_weights: bool = False):
         _batched(states, "states")
-        _batched(stored, "stored", states.shape[-1])
-        values = stored if values is None else _batched(values, "values")
+        _batched(stored, "stored", states.shape[-1], like=states)
+        values = stored if values is None else _batched(values, "values", like=states)
+        expected_d = (self.norm_states.normalized_shape[0] if self.norm_states is not None
+                      else self.proj_states.in_features if self.proj_states is not None else None)
+        if expected_d is not None and states.shape[-1] != expected_d:
+            raise ValueError(f"states must have d={expected_d} features (this layer's normalize/projections size); "
+                             f"got {shape_str(states)}")
+        if self.proj_values is not None and values.shape[-1] != self.proj_values.in_features:
+            raise ValueError(f"values must have d={self.proj_values.in_features} features (the projections' size); "
+                             f"got {shape_str(values)}")
         if stored.shape[:2] != values.shape[:2] or states.shape[0] != stored.shape[0]:
             raise ValueError(f"states [N, S, d], stored [N, L, d] and values [N, L, d_v] must agree in N and L; "
                              f"got {shape_str(states)}, {shape_str(stored)}, {shape_str(values)}")
@@ -90,9 +118,18 @@ class Hopfield(nn.Module):
             raise ValueError(f"steps > 1 needs values of the states' size {states.shape[-1]}; got {values.shape[-1]}")
         score = _sim.unchecked(self.similarity)
         for _ in range(self.steps):
-            weights = self._separate(score(stored, states))
+            scores = score(stored, states)
+            expected = (*states.shape[:-1], stored.shape[-2])
+            if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != expected:
+                raise ValueError(f"similarity must return scores [N, S, L] = {list(expected)}; got {type_str(scores)}")
+            weights = self._separate(scores)
+            if not isinstance(weights, torch.Tensor) or weights.shape != scores.shape:
+                raise ValueError(f"separation must return weights of the scores' shape {list(expected)}; "
+                                 f"got {type_str(weights)}")
             states = weights @ values
         self.weights = weights.detach()
+        check_result(states, "the Hopfield layer's output", "the scores overflow the separation (lower beta or "
+                     "rescale the inputs), or a custom similarity/separation returned NaN")
         return (states, weights) if return_weights else states
 
 
@@ -109,6 +146,7 @@ class HopfieldPooling(nn.Module):
 
     def __init__(self, d: int, queries: int = 1, **options):
         super().__init__()
+        d, queries = check_int(d, "d"), check_int(queries, "queries")
         self.states = nn.Parameter(torch.randn(queries, d) / d**0.5)
         self.hopfield = Hopfield(**options)
 
@@ -128,8 +166,10 @@ class HopfieldLayer(nn.Module):
 
     def __init__(self, d: int, memories: int, d_out: int | None = None, **options):
         super().__init__()
+        d, memories = check_int(d, "d"), check_int(memories, "memories")
+        d_out = d if d_out is None else check_int(d_out, "d_out (or None for d)")
         self.stored = nn.Parameter(torch.randn(memories, d) / d**0.5)
-        self.targets = nn.Parameter(torch.randn(memories, d_out or d) / d**0.5)
+        self.targets = nn.Parameter(torch.randn(memories, d_out) / d**0.5)
         self.hopfield = Hopfield(**options)
 
     def forward(self, states: torch.Tensor, *, return_weights: bool = False):

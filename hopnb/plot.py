@@ -37,8 +37,18 @@ def use_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
-def _as_images(x: torch.Tensor, shape: Sequence[int], n: int) -> torch.Tensor:
-    x = torch.as_tensor(x).detach().to("cpu", torch.float32)
+def _as_images(x: torch.Tensor, shape: Sequence[int], n: int, label: str = "") -> torch.Tensor:
+    try:
+        x = torch.as_tensor(x).detach()
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(f"image_grid: rows[{label!r}] must be patterns [n, d] (a tensor); got {type(x).__name__}") from err
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"image_grid: rows[{label!r}] must hold real numbers; got {x.dtype}")
+    x = x.to("cpu", torch.float32)
+    if x.numel() == 0:
+        raise ValueError(f"image_grid: rows[{label!r}] must hold at least one pattern; got {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"image_grid: rows[{label!r}] contains NaN or infinite values")
     if x.ndim == 1:
         x = x[None]
     if x.ndim != 2 or x.shape[1] != int(torch.tensor(shape).prod()):
@@ -66,7 +76,16 @@ def image_grid(rows: Mapping[str, torch.Tensor] | torch.Tensor, shape: Sequence[
     """
     if not isinstance(rows, Mapping):
         rows = {"": rows}
-    images = {label: _as_images(x, shape, n) for label, x in rows.items()}
+    if not rows:
+        raise ValueError("image_grid: rows must hold at least one row of patterns; got an empty mapping")
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) not in (2, 3) or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape):
+        raise ValueError(f"image_grid: shape must be (H, W) or (H, W, 3) positive ints; got {shape!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"image_grid: n (columns) must be a positive int; got {n!r}")
+    if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size < float("inf"):
+        raise ValueError(f"image_grid: size must be a positive finite number; got {size!r}")
+    images = {label: _as_images(x, shape, n, label) for label, x in rows.items()}
     ncols = max(len(v) for v in images.values())
     fig, axes = plt.subplots(len(images), ncols, figsize=(size * ncols + 0.8, size * len(images) + 0.3),
                              squeeze=False, layout="constrained")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -27,7 +28,11 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
     """
     name = name or os.environ.get("HOPNB_DEVICE")
     if name is not None:
-        dev = torch.device(name)
+        try:
+            dev = torch.device(name)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda' (argument or "
+                             f"$HOPNB_DEVICE); got {name!r}") from err
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {name!r} was asked for, but torch sees no CUDA device. {_COLAB_HINT}")
     else:
@@ -89,12 +94,18 @@ def seed(n: int, device: torch.device | str | None = None) -> torch.Generator:
 def offset_generator(n: int, device: torch.device | str | None = None) -> torch.Generator:
     """A generator on ``device`` seeded with ``n + seed_offset()``, global state untouched
     (what :func:`seed` returns; the library's sweeps seed their runs with it)."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise ValueError(f"seed must be a non-negative int; got {n!r} ({type(n).__name__})")
+    if n < 0:
         raise ValueError(f"seed must be a non-negative int; got {n!r}")
-    n += seed_offset()
+    n = int(n) + seed_offset()
     if n >= 2**63:
         raise ValueError(f"seed plus HOPNB_SEED_OFFSET must be below 2**63; got {n}")
-    return torch.Generator(device=torch.device(device) if device is not None else "cpu").manual_seed(n)
+    try:
+        where = torch.device(device) if device is not None else torch.device("cpu")
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from err
+    return torch.Generator(device=where).manual_seed(n)
 
 
 def generator_device(generator: torch.Generator | None, default: torch.device | str) -> torch.device:

@@ -19,25 +19,40 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import check_positive, shape_str
+from ._validate import check_positive, check_real, check_result, check_scores
 
 __all__ = ["Separation", "Identity", "Polynomial", "Threshold", "Softmax", "Max", "Sparsemax", "Entmax",
            "identity", "polynomial", "threshold", "softmax", "max", "sparsemax", "entmax", "get", "NAMES"]
 
 
 def _beta(beta) -> float | torch.Tensor:
-    """β as given: a learnable tensor is kept (and must be positive), a number is checked."""
+    """β as given: a learnable tensor is kept (and must be a positive finite scalar, now and
+    whenever it is used: see :func:`beta_of`), a number is checked."""
     if isinstance(beta, torch.Tensor) and beta.requires_grad:
-        if beta.numel() != 1 or not bool(beta.detach() > 0):
-            raise ValueError(f"beta must be a positive scalar; got {beta.detach()}")
+        _check_learnable_beta(beta)
         return beta
     return check_positive(beta, "beta")
 
 
+def _check_learnable_beta(beta: torch.Tensor) -> None:
+    if beta.numel() != 1 or not beta.is_floating_point():
+        raise ValueError(f"beta must be a positive finite scalar; got a tensor {list(beta.shape)} {beta.dtype}")
+    value = float(beta.detach())
+    if not (value > 0 and value < float("inf")):
+        raise ValueError(f"beta must be a positive finite scalar; got {value} (a learnable beta must stay positive: "
+                         f"train log β instead, or clamp it)")
+
+
+def beta_of(separation) -> float | torch.Tensor:
+    """The separation's β, checked again (a learnable β may have been trained out of range)."""
+    beta = separation.beta
+    if isinstance(beta, torch.Tensor):
+        _check_learnable_beta(beta)
+    return beta
+
+
 def _check_scores(scores) -> None:
-    if not isinstance(scores, torch.Tensor) or scores.ndim < 2:
-        got = shape_str(scores) if isinstance(scores, torch.Tensor) else type(scores).__name__
-        raise ValueError(f"a separation takes scores [B, M]; got {got}")
+    check_scores(scores)
 
 
 class Separation(nn.Module):
@@ -46,7 +61,9 @@ class Separation(nn.Module):
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         _check_scores(scores)
-        return self.separate(scores)
+        return check_result(self.separate(scores), f"{type(self).__name__} weights",
+                            "the scores overflow this separation's arithmetic (e.g. β · scores or scores^n); "
+                            "lower beta or n, or rescale the scores")
 
     def separate(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -103,6 +120,18 @@ class Polynomial(Elementwise):
     def map(self, scores):
         return (scores.clamp_min(0) if self.rectified else scores).pow(self.n)
 
+    def separate(self, scores):
+        w = super().separate(scores)
+        if self.normalize:
+            rows = ~torch.isfinite(w).all(dim=-1)
+            if bool(rows.any()):  # s^n overflowed: normalise (s / max|s|)^n instead, the same weights
+                s = scores[rows]
+                scale = s.abs().amax(dim=-1, keepdim=True)
+                scaled = super().separate(s / torch.where(scale == 0, torch.ones_like(scale), scale))
+                w = w.clone()
+                w[rows] = scaled
+        return w
+
     def extra_repr(self):
         return f"n={self.n}, rectified={self.rectified}, normalize={self.normalize}"
 
@@ -117,7 +146,7 @@ class Threshold(Elementwise):
 
     def __init__(self, theta: float = 0.0, normalize: bool = False):
         super().__init__(normalize)
-        self.theta = float(theta)
+        self.theta = check_real(theta, "theta")
 
     def map(self, scores):
         return (scores >= self.theta).to(scores.dtype)
@@ -139,7 +168,7 @@ class Softmax(Separation):
         self.beta = _beta(beta)
 
     def separate(self, scores):
-        return torch.softmax(self.beta * scores, dim=-1)
+        return torch.softmax(beta_of(self) * scores, dim=-1)
 
     def extra_repr(self):
         return f"beta={float(self.beta):g}"
@@ -176,7 +205,7 @@ class Entmax(Separation):
     def separate(self, scores):
         import entmax as _entmax
 
-        z = self.beta * scores
+        z = beta_of(self) * scores
         if self.alpha == 2.0:
             return _entmax.sparsemax(z, dim=-1)
         if self.alpha == 1.5:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_pair, check_positive
+from ._validate import check_norms, check_pair, check_positive
 
 __all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "NAMES"]
 
@@ -31,6 +31,12 @@ def _checked(fn):
     @functools.wraps(fn)
     def checked(memories, queries, **params):
         check_pair(memories, queries)
+        if "eps" in params:
+            check_positive(params["eps"], "eps")
+        if fn.__name__ == "cosine":
+            eps = params.get("eps", 1e-8)
+            check_norms(memories, "memories", eps)
+            check_norms(queries, "queries", eps)
         return fn(memories, queries, **params)
 
     checked.raw = fn
@@ -108,6 +114,13 @@ def get(name: str, **params) -> Similarity:
     if "eps" in params:
         check_positive(params["eps"], "eps")
     return functools.partial(fn, **params) if params else fn
+
+
+def cosine_eps(sim) -> float | None:
+    """``eps`` when ``sim`` is hopnb's cosine similarity (or a partial of it), else None."""
+    if isinstance(sim, functools.partial) and getattr(sim.func, "__wrapped__", None) is getattr(cosine, "__wrapped__"):
+        return sim.keywords.get("eps", 1e-8)
+    return 1e-8 if sim is cosine else None
 
 
 def unchecked(sim: str | Similarity) -> Similarity:

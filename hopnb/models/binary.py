@@ -7,15 +7,19 @@ seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1)
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from .._validate import check_like, check_patterns, check_positive
+from .._validate import check_int, check_like, check_patterns, check_positive, check_result
 from ..runtime import generator_device
 
 __all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics"]
+
+
+_LOG_MAX = math.log(torch.finfo(torch.float64).max)  # exp() beyond this overflows float64
 
 
 def _check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -81,8 +85,10 @@ class BinaryNetwork(nn.Module):
         """
         if mode not in ("async", "sync"):
             raise ValueError(f"mode must be 'async' or 'sync'; got {mode!r}")
-        if not isinstance(max_sweeps, int) or max_sweeps < 1:
-            raise ValueError(f"max_sweeps must be a positive int; got {max_sweeps!r}")
+        max_sweeps = check_int(max_sweeps, "max_sweeps")
+        if not isinstance(record_energy, bool):
+            raise TypeError(f"record_energy must be a bool; got {record_energy!r}")
+        generator_device(generator, "cpu")  # a TypeError for anything but a torch.Generator or None
         state = self._check_states(states)
         energies = [self.energy(state)] if record_energy else None
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
@@ -197,9 +203,35 @@ class DenseAssociativeMemory(BinaryNetwork):
         self._check_states(states)
         overlaps = (states @ self.patterns.T).double()
         if self.interaction == "exponential":
-            return -torch.logsumexp(self.beta * overlaps, dim=1).exp()
+            log_neg = torch.logsumexp(self.beta * overlaps, dim=1)
+            if bool((log_neg > _LOG_MAX).any()):
+                raise ValueError(f"the exponential energy −Σ_μ exp(β ξ_μᵀx) overflows float64 here: log(−E) reaches "
+                                 f"{float(log_neg.max()):.1f} > {_LOG_MAX:.1f} (beta={self.beta:g}, d="
+                                 f"{self.patterns.shape[1]}). Compare states with log_neg_energy(), which returns "
+                                 f"log(−E) and orders them the other way round, or lower beta.")
+            return -log_neg.exp()
         d = self.patterns.shape[1]
-        return -self._F_scaled(overlaps).sum(dim=1) * float(d) ** self.n
+        hint = (f"d^n = {d}^{self.n} overflows float64; compare the energies divided by d^n, "
+                f"−Σ_μ F(ξ_μᵀx / d), or use a smaller n")
+        try:
+            factor = float(d) ** self.n
+        except OverflowError:
+            raise ValueError(f"the energy cannot be represented: {hint}") from None
+        return check_result(-self._F_scaled(overlaps).sum(dim=1) * factor, "the energy", hint)
+
+    def log_neg_energy(self, states: torch.Tensor) -> torch.Tensor:
+        """``log(−E(x)) = log Σ_μ exp(β ξ_μᵀ x)`` for the exponential interaction, ``[B]``, in float64:
+        finite where ``E`` itself overflows (a lower energy is a larger value here).
+
+        >>> dam = DenseAssociativeMemory(torch.ones(1, 1000), "exponential")
+        >>> round(float(dam.log_neg_energy(torch.ones(1, 1000))), 1)
+        1000.0
+        """
+        if self.interaction != "exponential":
+            raise NotImplementedError("log_neg_energy is for interaction='exponential'; "
+                                      "the polynomial energies are finite as energy() returns them")
+        self._check_states(states)
+        return torch.logsumexp(self.beta * (states @ self.patterns.T).double(), dim=1)
 
     def _sweep(self, states, order, frozen=False):
         out = states.clone() if frozen else states

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .. import separation as _sep
-from .._validate import check_positive
+from .._validate import check_patterns, check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
@@ -32,6 +32,7 @@ class UHop(AssociativeMemory):
 
     def __init__(self, memories: torch.Tensor, separation="softmax", *, features: int | None = None,
                  generator: torch.Generator | None = None, chunk_size: int | None = None):
+        check_patterns(memories, "memories")
         kernel = KernelSimilarity(memories.shape[-1], features, generator=generator, dtype=memories.dtype)
         super().__init__(memories, kernel.to(memories.device), separation, chunk_size=chunk_size)
 
@@ -68,6 +69,7 @@ class AdaptiveHopfield(AssociativeMemory):
     """
 
     def __init__(self, memories: torch.Tensor, *, chunk_size: int | None = None, **footprint_options):
+        check_patterns(memories, "memories")
         similarity = FootprintSimilarity(memories.shape[-1], dtype=memories.dtype, **footprint_options)
         super().__init__(memories, similarity.to(memories.device), _sep.Softmax(1.0), chunk_size=chunk_size)
 
@@ -94,8 +96,10 @@ class AdaptiveHopfield(AssociativeMemory):
         if variants.memories.shape != self.memories.shape or not torch.equal(variants.memories, self.memories):
             raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
         for name, value in (("epochs", epochs), ("samples", samples), ("batch_size", batch_size)):
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}")
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be a bool; got {progress!r}")
         lr = check_positive(lr, "lr")
         optimiser = torch.optim.Adam(self.footprint.parameters(), lr=lr)
         history = []

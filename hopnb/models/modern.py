@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import separation as _sep
+from .._validate import check_patterns
 from ..memory import AssociativeMemory
 
 __all__ = ["ModernHopfield", "UniversalHopfield", "separation_margins"]
@@ -42,6 +43,10 @@ def separation_margins(memories: torch.Tensor) -> torch.Tensor:
     >>> separation_margins(torch.eye(2)).tolist()
     [1.0, 1.0]
     """
+    check_patterns(memories, "memories")
+    if memories.shape[0] < 2:
+        raise ValueError(f"separation margins compare each memory with the others: memories must be [M, d] with "
+                         f"M ≥ 2; got [{memories.shape[0]}, {memories.shape[1]}]")
     gram = memories @ memories.T
     own = gram.diagonal().clone()
     gram.fill_diagonal_(float("-inf"))
