@@ -31,10 +31,11 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
+
+from .runtime import split, threaded
 
 __all__ = ["BACKENDS", "choose", "distance"]
 
@@ -42,8 +43,6 @@ BACKENDS = ("auto", "kernel", "cdist")
 _SOURCE = Path(__file__).with_name("l1.cpp")
 _FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC")
 _TYPES = {torch.float32: ("f32", ctypes.c_float), torch.float64: ("f64", ctypes.c_double)}
-# Abs-diff-adds below which one thread does the work (thread hand-off costs ~0.1 ms).
-_SERIAL_WORK = 1 << 21
 
 
 def _cpu_flags() -> str:
@@ -104,29 +103,6 @@ def choose(x: torch.Tensor, backend: str | None = None) -> tuple[str, str]:
     return ("kernel" if lib is not None else "cdist"), why
 
 
-@functools.cache
-def _pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(threads, thread_name_prefix="hopnb-l1")
-
-
-def _run(fn, tasks: list[tuple]) -> None:
-    """Call ``fn(*task)`` for every task, on ``torch.get_num_threads()`` threads (ctypes releases the GIL)."""
-    threads = torch.get_num_threads()
-    if threads == 1 or len(tasks) == 1:
-        for task in tasks:
-            fn(*task)
-        return
-    for future in [_pool(threads).submit(fn, *task) for task in tasks]:
-        future.result()
-
-
-def _ranges(n: int, work_per_item: int) -> list[tuple[int, int]]:
-    """Split ``range(n)`` into one contiguous part per thread, or one part for small work."""
-    parts = 1 if n * work_per_item < _SERIAL_WORK else min(n, torch.get_num_threads())
-    step = -(-n // parts)
-    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-
-
 def _kernel_distance(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     """``D [N, B, M]`` of contiguous ``memories [N, M, d]`` and ``queries [N, B, d]``."""
     lib, _ = _library()
@@ -137,8 +113,8 @@ def _kernel_distance(memories: torch.Tensor, queries: torch.Tensor) -> torch.Ten
     size = queries.element_size()
     tasks = [(queries.data_ptr() + k * b * d * size, memories.data_ptr() + k * m * d * size,
               dist.data_ptr() + k * b * m * size, b, m, d, lo, hi, real(1.0))
-             for k in range(n) for lo, hi in _ranges(m, b * d)]
-    _run(fn, tasks)
+             for k in range(n) for lo, hi in split(m, b * d)]
+    threaded(fn, tasks)
     return dist
 
 
@@ -152,8 +128,8 @@ def _kernel_gradient(a: torch.Tensor, b: torch.Tensor, g: torch.Tensor, gx: int,
     size = a.element_size()
     tasks = [(a.data_ptr() + k * nx * d * size, b.data_ptr() + k * ny * d * size,
               g.data_ptr() + k * nx * ny * size, grad.data_ptr() + k * nx * d * size, ny, d, gx, gy, lo, hi)
-             for k in range(n) for lo, hi in _ranges(nx, ny * d)]
-    _run(fn, tasks)
+             for k in range(n) for lo, hi in split(nx, ny * d)]
+    threaded(fn, tasks)
     return grad
 
 

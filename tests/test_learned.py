@@ -153,6 +153,27 @@ def test_sorted_blocks_and_matrix_forms_agree_with_the_definition():
             torch.testing.assert_close(f(m, q), want)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("lead_m, lead_q, M, B, d", [((), (), 1, 1, 1), ((), (), 300, 1, 17), ((2,), (3, 1), 13, 5, 7),
+                                                     ((), (), 70, 9, 100)])
+def test_values_only_sort_equals_the_torch_sort_path(lead_m, lead_q, M, B, d, dtype):
+    m = torch.randn(*lead_m, M, d, generator=gen(), dtype=dtype)
+    q = torch.randn(*lead_q, B, d, generator=gen(1), dtype=dtype)
+    f = FootprintSimilarity(d, dtype=dtype, block_elements=max(d, 4096))
+    with torch.no_grad():
+        f.w["dis"].copy_(torch.randn(d, generator=gen(2), dtype=dtype))
+        f.w["dot"].copy_(torch.randn(d, generator=gen(3), dtype=dtype))
+    for beta_dot in (0.0, 0.5):
+        with torch.no_grad():
+            f.beta["dot"].fill_(beta_dot)
+            fast = f(m, q)                                   # NumPy's values-only sort; β_dot = 0 skipped
+        torch.testing.assert_close(fast, f(m, q).detach())   # torch.sort, as the gradient needs
+    with torch.no_grad():
+        f.beta["dis"].fill_(0.0)
+        f.beta["dot"].fill_(0.0)
+        assert torch.equal(f(m, q), torch.zeros_like(fast))
+
+
 def test_a_hop_beats_fixed_similarities_on_mixed_variants():
     d, m = 32, 40
     memories = torch.rand(m, d, generator=gen(7))
