@@ -64,8 +64,6 @@ def _torch_sorted_score(memories: torch.Tensor, queries: torch.Tensor, base: str
 
 
 _NUMPY_SORTED = (torch.float32, torch.float64)
-
-
 # Rows filled and sorted at a time by one thread: 256 × d numbers, in its L2 cache for d ≲ 1000.
 _ROWS_IN_CACHE = 256
 
