@@ -1,6 +1,6 @@
 """The ℓ1 (Manhattan) distance of every query–memory pair, on the fastest path this machine has.
 
-``D_{bμ} = Σ_i |q_{bi} − ξ_{μi}|`` (Millidge et al. 2022; chapter 4, eq. (4.2)), the
+``D_{bμ} = Σ_i |q_{bi} − ξ_{μi}|`` (Millidge et al. 2022; chapter 4), the
 distance behind :func:`hopnb.similarity.manhattan`. Two paths compute it:
 
 * ``"kernel"``: a small C++ loop (``l1.cpp`` beside this module) over tiles of 4 queries ×
@@ -9,7 +9,7 @@ distance behind :func:`hopnb.similarity.manhattan`. Two paths compute it:
   ``torch.cdist(p=1)`` on CPU (``benchmarks/manhattan_softmax.py``), never builds
   ``[B, M, d]``, and sums every distance in the same order on every CPU and thread count.
   It is compiled once per machine with the system's C++ compiler (``$CXX``, else ``c++``)
-  on first use, in about 2–5 s, and cached under ``$HOPNB_CACHE`` (default
+  on first use, in about 1–3 s, and cached under ``$HOPNB_CACHE`` (default
   ``~/.cache/hopnb``). Its gradient, ``∂D_{bμ}/∂q_b = sign(q_b − ξ_μ) = −∂D_{bμ}/∂ξ_μ``,
   is a second loop of the same kind, reduced with the incoming gradient.
 * ``"cdist"``: ``torch.cdist(p=1)``; it runs everywhere (any device and dtype).
@@ -17,8 +17,9 @@ distance behind :func:`hopnb.similarity.manhattan`. Two paths compute it:
 ``backend="auto"`` (the default; the environment variable ``HOPNB_L1`` overrides it for
 every call) takes the kernel for float32 and float64 CPU tensors when it compiles, else
 cdist. :func:`choose` says which path a tensor gets, and why.
-(``torch.compile`` of the broadcast expression and a ``load_inline`` extension were measured
-too: slower, and 17 s and 55 s to compile on first use; see ``benchmarks/README.md``.)
+(Also measured, see ``benchmarks/README.md``: ``torch.compile`` of the broadcast expression,
+slower and 17 s to compile on first use; this loop as a ``load_inline`` extension, 55 s to
+compile and ninja needed.)
 """
 
 from __future__ import annotations
