@@ -14,9 +14,9 @@ distance behind :func:`hopnb.similarity.manhattan`. Two paths compute it:
   is a second loop of the same kind, reduced with the incoming gradient.
 * ``"cdist"``: ``torch.cdist(p=1)``; it runs everywhere (any device and dtype).
 
-``backend="auto"`` (the default; the environment variable ``HOPNB_L1`` overrides it for
-every call) takes the kernel for float32 and float64 CPU tensors when it compiles, else
-cdist. :func:`choose` says which path a tensor gets, and why.
+``backend="auto"`` takes the kernel for float32 and float64 CPU tensors when it compiles,
+else cdist; ``backend=None`` (the default) reads the environment variable ``HOPNB_L1``
+(unset: ``"auto"``). :func:`choose` says which path a tensor gets, and why.
 (Also measured, see ``benchmarks/README.md``: ``torch.compile`` of the broadcast expression,
 slower and 17 s to compile on first use; this loop as a ``load_inline`` extension, 55 s to
 compile and ninja needed.)
