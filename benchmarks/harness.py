@@ -1,8 +1,10 @@
 """Timing and peak-memory helpers shared by the benchmarks.
 
-Each variant runs in a fresh process (``isolated``), so the peak resident memory
-it reports is its own: the peak while it ran minus the resident memory just before.
-On CUDA the peak is the allocator's, from ``torch.cuda.max_memory_allocated``.
+Times are compared in one process, the variants run in turns and the median kept
+(``alternating``), so that a machine busy with other work slows every variant alike.
+Peak memory is measured with each variant in a fresh process (``isolated``), so the peak
+resident memory it reports is its own: the peak while it ran minus the resident memory
+just before. On CUDA the peak is the allocator's, from ``torch.cuda.max_memory_allocated``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import resource
+import statistics
 import time
 
 import torch
+
+import hopnb
 
 
 def arguments(doc: str, *, M: int, d: int = 784, B: int, **extra) -> argparse.Namespace:
@@ -53,6 +58,29 @@ def timed(fn, device: torch.device, repeat: int = 3) -> tuple[float, int]:
         best = min(best, time.perf_counter() - t0)
     peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else peak_rss_bytes()
     return best, max(peak - start_mem, 0)
+
+
+def alternating(fns: dict, device: torch.device, repeat: int = 5) -> dict:
+    """Median wall time of each of ``fns`` (name -> callable), run in turns after one warm-up each."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    times = {name: [] for name in fns}
+    for _ in range(repeat + 1):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t[1:]) for name, t in times.items()}
+
+
+def l1_peak_rate(d: int, dtype=torch.float32) -> float:
+    """Abs-diff-adds per second of the vectorised ℓ1 loop of :mod:`hopnb.l1` on a block that stays
+    in cache (128 queries × 512 memories): the machine's arithmetic floor for ℓ1 distances."""
+    g = torch.Generator().manual_seed(0)
+    q, m = torch.rand(128, d, generator=g, dtype=dtype), torch.rand(512, d, generator=g, dtype=dtype)
+    fn = lambda: [hopnb.l1.distance(m, q, "kernel") for _ in range(20)]  # noqa: E731
+    seconds = alternating({"l1": fn}, torch.device("cpu"))["l1"]
+    return 20 * 128 * 512 * d / seconds
 
 
 def _child(queue, target, args):

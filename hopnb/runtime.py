@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -140,3 +142,28 @@ def knob(book, paper):
     if scale not in _SCALES:
         raise ValueError(f"HOPNB_SCALE must be one of {', '.join(_SCALES)}; got {os.environ['HOPNB_SCALE']!r}")
     return paper if scale == "paper" else book
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix="hopnb")
+
+
+def threaded(fn, tasks: list[tuple]) -> None:
+    """Call ``fn(*task)`` for every task on ``torch.get_num_threads()`` threads, for work that
+    releases the GIL (compiled loops called through ctypes, NumPy's sort) outside torch's own pool."""
+    threads = torch.get_num_threads()
+    if threads == 1 or len(tasks) == 1:
+        for task in tasks:
+            fn(*task)
+        return
+    for future in [_pool(threads).submit(fn, *task) for task in tasks]:
+        future.result()
+
+
+def split(n: int, work_per_item: int, serial_work: int = 1 << 21) -> list[tuple[int, int]]:
+    """``range(n)`` as one contiguous ``(start, stop)`` part per thread, or one part when
+    ``n · work_per_item`` is below ``serial_work`` (handing work to a thread costs ~0.1 ms)."""
+    parts = 1 if n * work_per_item < serial_work else min(n, torch.get_num_threads())
+    step = -(-n // parts)
+    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from . import l1
 from ._validate import check_norms, check_pair, check_positive
 
 __all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "NAMES"]
@@ -90,15 +91,18 @@ def euclidean(memories: torch.Tensor, queries: torch.Tensor, *, squared: bool = 
 
 @_checked
 def manhattan(memories: torch.Tensor, queries: torch.Tensor, *, reciprocal: bool = False,
-              eps: float = 1e-8) -> torch.Tensor:
+              eps: float = 1e-8, backend: str | None = None) -> torch.Tensor:
     """Negative Manhattan (ℓ1) distance, ``s_{bμ} = -Σ_i |q_{bi} - ξ_{μi}|``.
 
-    ``reciprocal=True`` gives ``1 / (dist + eps)``, the UHN code's form.
+    ``reciprocal=True`` gives ``1 / (dist + eps)``, the UHN code's form. The distances come
+    from :func:`hopnb.l1.distance`: a compiled CPU kernel where it runs, else
+    ``torch.cdist(p=1)``; ``backend`` (``"auto"``, ``"kernel"``, ``"cdist"``, or None for the
+    environment variable ``HOPNB_L1``) picks, and :func:`hopnb.l1.choose` says which ran.
 
     >>> manhattan(torch.zeros(1, 2), torch.tensor([[3.0, -4.0]]))
     tensor([[-7.]])
     """
-    return _distance_score(torch.cdist(queries, memories, p=1.0), reciprocal, eps)
+    return _distance_score(l1.distance(memories, queries, backend), reciprocal, eps)
 
 
 _REGISTRY: dict[str, Callable] = {"dot": dot, "cosine": cosine, "euclidean": euclidean, "manhattan": manhattan}

@@ -1,5 +1,7 @@
 """U-Hop's kernel, A-Hop's footprint, the learned models and the Hopfield layers."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -39,6 +41,36 @@ def test_separation_loss_bound_and_orthonormal_value():
     simplex = torch.eye(5) - 1 / 5  # a regular simplex reaches the bound
     assert separation_loss(simplex).item() == pytest.approx(separation_loss_bound(5), abs=1e-5)
     assert separation_loss(torch.eye(4), kind="max").item() == pytest.approx(-4.0)
+
+
+def pdist_separation_loss(features, t=2.0, kind="average"):
+    """The separation loss from torch.pdist, as U-Hop's code computes it: the reference."""
+    sq = torch.pdist(F.normalize(features, dim=1)).square()
+    return -t * sq.min() if kind == "max" else torch.logsumexp(-t * sq, dim=0) - math.log(sq.numel())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kind", ["average", "max"])
+def test_gram_separation_loss_equals_pdist_in_blocks_and_over_a_fit(monkeypatch, kind, dtype):
+    features = torch.randn(23, 9, generator=gen(), dtype=dtype, requires_grad=True)
+    want = pdist_separation_loss(features, kind=kind)
+    (want_grad,) = torch.autograd.grad(want, features)
+    for budget in (1 << 22, 23 * 5):  # one block; blocks of 5 rows (the last of 3)
+        monkeypatch.setattr(hopnb.kernel, "_PAIR_BUDGET", budget)
+        got = separation_loss(features, kind=kind)
+        torch.testing.assert_close(got, want)
+        torch.testing.assert_close(torch.autograd.grad(got, features)[0], want_grad)
+        if dtype == torch.float64:
+            assert torch.autograd.gradcheck(lambda f: separation_loss(f, kind=kind), (features,))
+    monkeypatch.undo()
+    # The max loss follows the closest pair, which descent makes nearly tied with others: in float32,
+    # rounding picks another of them after ~60 steps here, and the paths part.
+    steps = 50 if kind == "max" and dtype == torch.float32 else 100
+    memories = torch.rand(20, 10, generator=gen(1), dtype=dtype)
+    ours = KernelSimilarity(10, generator=gen(2), dtype=dtype).fit(memories, steps, kind=kind, progress=False)
+    monkeypatch.setattr(hopnb.kernel, "separation_loss", pdist_separation_loss)
+    theirs = KernelSimilarity(10, generator=gen(2), dtype=dtype).fit(memories, steps, kind=kind, progress=False)
+    assert max(abs(a - b) for a, b in zip(ours, theirs)) < (1e-5 if dtype == torch.float32 else 1e-12)
 
 
 def test_stage_one_lowers_the_loss_and_beats_the_mchn_on_masked_mnist(data_root):
@@ -151,6 +183,27 @@ def test_sorted_blocks_and_matrix_forms_agree_with_the_definition():
                     per = per.cumsum(dim=-1)
                 want = want + f.beta[base] * (per @ f.w[base])
             torch.testing.assert_close(f(m, q), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("lead_m, lead_q, M, B, d", [((), (), 1, 1, 1), ((), (), 300, 1, 17), ((2,), (3, 1), 13, 5, 7),
+                                                     ((), (), 70, 9, 100)])
+def test_values_only_sort_equals_the_torch_sort_path(lead_m, lead_q, M, B, d, dtype):
+    m = torch.randn(*lead_m, M, d, generator=gen(), dtype=dtype)
+    q = torch.randn(*lead_q, B, d, generator=gen(1), dtype=dtype)
+    f = FootprintSimilarity(d, dtype=dtype, block_elements=max(d, 4096))
+    with torch.no_grad():
+        f.w["dis"].copy_(torch.randn(d, generator=gen(2), dtype=dtype))
+        f.w["dot"].copy_(torch.randn(d, generator=gen(3), dtype=dtype))
+    for beta_dot in (0.0, 0.5):
+        with torch.no_grad():
+            f.beta["dot"].fill_(beta_dot)
+            fast = f(m, q)                                   # NumPy's values-only sort; β_dot = 0 skipped
+        torch.testing.assert_close(fast, f(m, q).detach())   # torch.sort, as the gradient needs
+    with torch.no_grad():
+        f.beta["dis"].fill_(0.0)
+        f.beta["dot"].fill_(0.0)
+        assert torch.equal(f(m, q), torch.zeros_like(fast))
 
 
 def test_a_hop_beats_fixed_similarities_on_mixed_variants():
