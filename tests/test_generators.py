@@ -77,7 +77,8 @@ CALLS = {
     "models.UHop": lambda: models.UHop(memories, generator=g()),
     "models.AdaptiveHopfield.fit": lambda: models.AdaptiveHopfield(memories).fit(
         corrupt.VariantDistribution(memories, [corrupt.VariantDistribution.of(corrupt.mask_pixels, fraction=0.3)]),
-        epochs=1, samples=8, batch_size=8, generator=g(), progress=False),
+        epochs=1, samples=8, batch_size=8, generator=g(), progress=False)
+    + models.AdaptiveHopfield(memories).fit((torch.arange(5), memories), epochs=1, generator=g(), progress=False),
     "models.BinaryNetwork.step_async": lambda: models.ClassicalHopfield(binary).step_async(binary, generator=g()),
     "models.BinaryNetwork.run": lambda: models.DenseAssociativeMemory(binary).run(binary, generator=g()),
 }

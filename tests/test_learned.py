@@ -235,6 +235,44 @@ def test_a_hop_energy_and_training_errors():
         net.fit([memories], epochs=1)
 
 
+def test_a_hop_fit_on_a_fixed_training_set_with_validation_and_patience():
+    memories = torch.rand(20, 8, generator=gen(), dtype=torch.float64)
+    variants = corrupt.VariantDistribution(memories, [corrupt.VariantDistribution.of(corrupt.gaussian_noise, sigma=0.3)])
+    train, held_out = variants.sample(100, generator=gen(1)), variants.sample(50, generator=gen(2))
+    net = AdaptiveHopfield(memories)
+    history = net.fit(train, epochs=6, batch_size=32, generator=gen(3), validation=held_out, progress=False)
+    assert len(history) == len(net.validation_history) == 6
+    assert net.steps == 6 * 4                                     # an epoch is one pass: ceil(100 / 32) batches
+    assert net.validation_history[-1] < net.validation_history[0]
+    assert net.footprint.w["dis"].dtype == torch.float64
+    # the same seed gives the same weights; patience stops early and keeps the best epoch
+    again = AdaptiveHopfield(memories)
+    again.fit(train, epochs=6, batch_size=32, generator=gen(3), progress=False)
+    torch.testing.assert_close(again.footprint.w["dis"], net.footprint.w["dis"], rtol=0, atol=0)
+    stopped = AdaptiveHopfield(memories)
+    stopped.fit(train, epochs=200, lr=1.0, batch_size=32, generator=gen(3), validation=held_out, patience=2,
+                progress=False)
+    assert len(stopped.validation_history) < 200
+    best = min(stopped.validation_history)
+    with torch.no_grad():
+        kept = F.cross_entropy(stopped.footprint(memories, held_out[1]), held_out[0]).item()
+    assert kept == pytest.approx(best, rel=1e-12)
+
+
+@pytest.mark.parametrize("pairs, error, message", [
+    ((torch.zeros(3), torch.rand(3, 4)), ValueError, r"source \[n\] int64"),
+    ((torch.zeros(3, dtype=torch.long), torch.rand(3, 5)), ValueError, r"queries \[n, 4\]"),
+    ((torch.full((3,), 5), torch.rand(3, 4)), ValueError, r"must lie in \[0, 5\)"),
+    ((torch.zeros(3, dtype=torch.long),), TypeError, "pair of tensors"),
+], ids=["float source", "wrong d", "index out of range", "one tensor"])
+def test_a_hop_fixed_training_set_errors(pairs, error, message):
+    net = AdaptiveHopfield(torch.rand(5, 4, generator=gen()))
+    with pytest.raises(error, match=message):
+        net.fit(pairs, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="needs validation pairs"):
+        net.fit((torch.zeros(3, dtype=torch.long), torch.rand(3, 4)), epochs=1, patience=2, progress=False)
+
+
 # ----------------------------------------------------------------------------- gradients and layers
 
 

@@ -12,6 +12,7 @@ from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
 from ..memory import AssociativeMemory, separation_conjugate, stream_softmax
+from ..runtime import generator_device
 
 __all__ = ["UHop", "AdaptiveHopfield"]
 
@@ -82,31 +83,51 @@ class AdaptiveHopfield(AssociativeMemory):
         self._check_queries(states)
         return -stream_softmax(self._score, self.memories, self.memories, states, 1.0, self.chunk_size)[1]
 
-    def fit(self, variants: VariantDistribution, *, epochs: int = 200, lr: float = 0.1, samples: int = 1024,
-            batch_size: int = 256, generator: torch.Generator | None = None, progress: bool = True) -> list[float]:
+    def fit(self, variants: VariantDistribution | tuple[torch.Tensor, torch.Tensor], *, epochs: int = 200,
+            lr: float = 0.1, samples: int = 1024, batch_size: int = 256, generator: torch.Generator | None = None,
+            progress: bool = True, validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+            patience: int | None = None) -> list[float]:
         """Train the footprint weights by cross-entropy with the source index as the label.
 
-        Each epoch draws ``samples`` fresh pairs from ``variants`` (whose memories must be this
-        network's) and takes Adam steps (learning rate ``lr``) on batches of ``batch_size``.
-        The defaults (Adam, lr 0.1, 200 epochs) are the paper's. Returns the mean loss of
-        each epoch.
+        ``variants`` is either a :class:`~hopnb.corrupt.VariantDistribution` over this
+        network's memories — each epoch then draws ``samples`` fresh pairs — or a fixed
+        training set ``(source [n], queries [n, d])``: each epoch is then one pass over it in
+        an order drawn from ``generator`` (``samples`` is ignored). Adam (learning rate ``lr``)
+        takes one step per batch of ``batch_size``. The defaults (Adam, lr 0.1, 200 epochs)
+        are the paper's.
+
+        ``validation=(source, queries)`` records the held-out cross-entropy after every
+        epoch in ``self.validation_history``; with ``patience`` too, training stops once it
+        has not improved for ``patience`` epochs, and the weights of the best epoch are kept.
+        ``self.steps`` counts the Adam steps taken. Returns the mean training loss of each epoch.
         """
-        if not isinstance(variants, VariantDistribution):
-            raise TypeError(f"variants must be a hopnb.corrupt.VariantDistribution; got {type(variants).__name__}")
-        if variants.memories.shape != self.memories.shape or not torch.equal(variants.memories, self.memories):
+        fixed = not isinstance(variants, VariantDistribution)
+        if fixed:
+            source_all, queries_all = self._pairs(variants, "variants")
+        elif variants.memories.shape != self.memories.shape or not torch.equal(variants.memories, self.memories):
             raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
         for name, value in (("epochs", epochs), ("samples", samples), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}")
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be a bool; got {progress!r}")
+        if patience is not None and (validation is None or not isinstance(patience, int) or patience < 1):
+            raise ValueError(f"patience must be a positive int and needs validation pairs; got {patience!r}")
+        if validation is not None:
+            val_source, val_queries = self._pairs(validation, "validation")
         lr = check_positive(lr, "lr")
         optimiser = torch.optim.Adam(self.footprint.parameters(), lr=lr)
-        history = []
+        history, self.validation_history, self.steps = [], [], 0
+        best, best_state, since_best = float("inf"), None, 0
         for epoch in tqdm(range(epochs), desc="A-Hop training", disable=not progress):
-            source, queries = variants.sample(samples, generator=generator)
+            if fixed:
+                where = generator_device(generator, self.memories.device)
+                order = torch.randperm(len(source_all), generator=generator, device=where).to(self.memories.device)
+                source, queries = source_all[order], queries_all[order]
+            else:
+                source, queries = variants.sample(samples, generator=generator)
             total = 0.0
-            for start in range(0, samples, batch_size):
+            for start in range(0, len(source), batch_size):
                 logits = self.footprint(self.memories, queries[start:start + batch_size])
                 loss = F.cross_entropy(logits, source[start:start + batch_size])
                 if not bool(torch.isfinite(loss)):
@@ -115,6 +136,35 @@ class AdaptiveHopfield(AssociativeMemory):
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
+                self.steps += 1
                 total += loss.item() * logits.shape[0]
-            history.append(total / samples)
+            history.append(total / len(source))
+            if validation is not None:
+                with torch.no_grad():
+                    held_out = F.cross_entropy(self.footprint(self.memories, val_queries), val_source).item()
+                self.validation_history.append(held_out)
+                if held_out < best:
+                    best, since_best = held_out, 0
+                    best_state = {k: v.detach().clone() for k, v in self.footprint.state_dict().items()}
+                else:
+                    since_best += 1
+                    if patience is not None and since_best >= patience:
+                        break
+        if patience is not None and best_state is not None:
+            self.footprint.load_state_dict(best_state)
         return history
+
+    def _pairs(self, pairs, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Check ``(source [n], queries [n, d])`` against this network's memories."""
+        if not (isinstance(pairs, (tuple, list)) and len(pairs) == 2
+                and all(isinstance(t, torch.Tensor) for t in pairs)):
+            raise TypeError(f"{name} must be a hopnb.corrupt.VariantDistribution or a pair of tensors "
+                            f"(source [n], queries [n, d]); got {type(pairs).__name__}")
+        source, queries = pairs
+        n, d = self.memories.shape
+        if source.ndim != 1 or queries.ndim != 2 or queries.shape != (len(source), d) or source.dtype != torch.long:
+            raise ValueError(f"{name} must be (source [n] int64, queries [n, {d}]); got "
+                             f"{list(source.shape)} {source.dtype} and {list(queries.shape)}")
+        if len(source) == 0 or int(source.min()) < 0 or int(source.max()) >= n:
+            raise ValueError(f"{name}: source indices must lie in [0, {n}) (this network's memories)")
+        return source.to(self.memories.device), queries.to(self.memories.device, self.memories.dtype)
