@@ -127,8 +127,9 @@ def unchecked(sim: str | Similarity) -> Similarity:
 EPS_UHN = 1e-4
 """The smoothing ε inside the logarithms of the UHN code's divergences."""
 
-# Entries of the [B, m, d] block that :func:`jensen_shannon` builds at once (512 KiB in float64).
-_JS_BLOCK = 1 << 16
+# Entries of the [B, m, d] block that :func:`jensen_shannon` builds at once (2 MiB in float64): small
+# enough for the cache, large enough that each elementwise operation is worth its threads.
+_JS_BLOCK = 1 << 18
 
 
 def _as_distribution(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -234,7 +235,7 @@ def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float 
 
     ``eps`` and ``reciprocal`` as in :func:`kl`; with ``eps=0`` it is the exact divergence,
     symmetric and at most ``log 2``. The mixture term ``Σ_i m_i log(m_i + ε)`` does not
-    factor into matrix products, so it is computed on blocks of at most 65 536 entries of
+    factor into matrix products, so it is computed on blocks of at most 262 144 entries of
     ``[B, m, d]``, never the whole tensor. (The UHN code's function of this name returns
     ``1 / (½/KL + ½/KL_rev)``, the harmonic mean of the two divergences, which ranks the
     *least* similar memory first; chapter 4 shows what that does.)
