@@ -134,3 +134,153 @@ def unchecked(sim: str | Similarity) -> Similarity:
     if isinstance(sim, functools.partial) and hasattr(sim.func, "raw"):
         return functools.partial(sim.func.raw, *sim.args, **sim.keywords)
     return getattr(sim, "raw", sim)
+
+
+# --------------------------------------------------------------------------------------------------
+# The other similarities of the UHN paper (Millidge et al. 2022, §4; chapter 4, eqs. (4.2)–(4.4)):
+# an L1-normalised dot product and three divergences between patterns normalised to sum to one.
+# They are defined for non-negative patterns (pixel intensities), each with a positive sum.
+
+EPS_UHN = 1e-4
+"""The smoothing ε inside the logarithms of the UHN code's divergences."""
+
+# Entries of the [B, m, d] block that :func:`jensen_shannon` builds at once (2 MiB in float64): small
+# enough for the cache, large enough that each elementwise operation is worth its threads.
+_JS_BLOCK = 1 << 18
+
+
+def _as_distribution(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Rows of ``x`` divided by their sums; ``x`` must be non-negative with positive row sums."""
+    low = x.min()
+    if low < 0:
+        raise ValueError(f"{name} must be non-negative for this similarity (it compares patterns normalised to "
+                         f"sum 1, e.g. pixel intensities); got a minimum entry of {low.item():.4g}")
+    total = x.sum(dim=-1, keepdim=True)
+    empty = int((total <= 0).sum())
+    if empty:
+        raise ValueError(f"{name} must have a positive sum in every row to be normalised; got {empty} all-zero "
+                         f"row(s) (e.g. a query masked entirely)")
+    return x / total
+
+
+def _check_eps(eps) -> float:
+    return check_positive(eps, "eps", strict=False)
+
+
+def _divergence_score(div: torch.Tensor, reciprocal: bool) -> torch.Tensor:
+    return 1.0 / div if reciprocal else -div
+
+
+def _neg_entropy(p: torch.Tensor, eps: float) -> torch.Tensor:
+    """``Σ_i p_i log(p_i + ε)`` over the last dimension, with ``0 log 0 = 0``."""
+    return torch.xlogy(p, p + eps).sum(dim=-1)
+
+
+def _cross(a: torch.Tensor, b: torch.Tensor, eps: float) -> torch.Tensor:
+    """``Σ_i a_{ri} log(b_{ci} + ε)`` for every row r of ``a`` and c of ``b``: ``[.., R, C]``, one matrix
+    product. With ``eps = 0`` a pair where ``b_{ci} = 0 < a_{ri}`` for some i gets ``-inf``."""
+    if eps > 0:
+        return a @ torch.log(b + eps).transpose(-1, -2)
+    zero = b == 0
+    cross = a @ torch.where(zero, torch.zeros_like(b), torch.log(torch.where(zero, torch.ones_like(b), b))).transpose(-1, -2)
+    uncovered = (a > 0).to(a.dtype) @ zero.to(a.dtype).transpose(-1, -2) > 0
+    return cross.masked_fill(uncovered, float("-inf"))
+
+
+@_checked
+def l1_dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    """L1-normalised dot product, ``s_{bμ} = (q_b / Σ_i q_{bi}) · (ξ_μ / Σ_i ξ_{μi})`` (chapter 4, eq. (4.2)).
+
+    The "dot product" of every experiment in the UHN code: each memory and the query are
+    divided by their sums first, which removes the raw dot product's preference for bright
+    memories. (The code then also divides the scores by their sum over the memories; that
+    is the UHN normalisation step, done by the caller, and changes no ranking.) Patterns
+    must be non-negative with positive sums.
+
+    >>> l1_dot(torch.tensor([[1.0, 0.0], [2.0, 2.0]]), torch.tensor([[3.0, 1.0]]))
+    tensor([[0.7500, 0.5000]])
+    """
+    p, q = _as_distribution(memories, "memories"), _as_distribution(queries, "queries")
+    return q @ p.transpose(-1, -2)
+
+
+@_checked
+def kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN, reciprocal: bool = False) -> torch.Tensor:
+    """Negative Kullback–Leibler divergence of each memory from the query, ``s_{bμ} = −KL(ξ̂_μ ‖ q̂_b)``,
+    between the patterns normalised to sum 1 (chapter 4, eq. (4.3)).
+
+    ``KL_ε(p ‖ q) = Σ_i p_i [log(p_i + ε) − log(q_i + ε)]``: ``eps`` is the UHN code's
+    smoothing (default 1e-4; ``eps=0`` gives the exact divergence, ``+inf`` where the
+    query is 0 on a pixel the memory is not). With ``eps > 0`` it is no longer a
+    divergence in the strict sense and can dip slightly below 0 for a query close to the
+    memory. ``reciprocal=True`` gives ``1 / KL_ε``, the code's form (its ranking is the
+    negative divergence's wherever the divergences are positive). Computed as
+    ``Σ p log(p + ε)`` minus one matrix product, so no ``[B, M, d]`` tensor is built.
+
+    >>> kl(torch.tensor([[1.0, 3.0], [2.0, 3.0]]), torch.tensor([[1.0, 1.0]]), eps=0.0)
+    tensor([[-0.1308, -0.0201]])
+    """
+    eps = _check_eps(eps)
+    p, q = _as_distribution(memories, "memories"), _as_distribution(queries, "queries")
+    div = _neg_entropy(p, eps).unsqueeze(-2) - _cross(p, q, eps).transpose(-1, -2)
+    return _divergence_score(div, reciprocal)
+
+
+@_checked
+def reverse_kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN,
+               reciprocal: bool = False) -> torch.Tensor:
+    """Negative reverse Kullback–Leibler divergence, ``s_{bμ} = −KL(q̂_b ‖ ξ̂_μ)`` (chapter 4, eq. (4.3)):
+    :func:`kl` with the roles of memory and query swapped, same ``eps`` and ``reciprocal``.
+
+    The query's zeros (a masked half) drop out of the sum, so the memory is judged only
+    where the query has mass.
+
+    >>> reverse_kl(torch.tensor([[1.0, 3.0], [2.0, 3.0]]), torch.tensor([[1.0, 1.0]]), eps=0.0)
+    tensor([[-0.1438, -0.0204]])
+    """
+    eps = _check_eps(eps)
+    p, q = _as_distribution(memories, "memories"), _as_distribution(queries, "queries")
+    div = _neg_entropy(q, eps).unsqueeze(-1) - _cross(q, p, eps)
+    return _divergence_score(div, reciprocal)
+
+
+@_checked
+def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN,
+                   reciprocal: bool = False) -> torch.Tensor:
+    """Negative Jensen–Shannon divergence, ``s_{bμ} = −JS(ξ̂_μ, q̂_b)`` with
+    ``JS(p, q) = ½ KL_ε(p ‖ m) + ½ KL_ε(q ‖ m)``, ``m = (p + q) / 2`` (chapter 4, eq. (4.4)).
+
+    ``eps`` and ``reciprocal`` as in :func:`kl`; with ``eps=0`` it is the exact divergence,
+    symmetric and at most ``log 2``. The mixture term ``Σ_i m_i log(m_i + ε)`` does not
+    factor into matrix products, so it is computed on blocks of at most 262 144 entries of
+    ``[B, m, d]``, never the whole tensor. (The UHN code's function of this name returns
+    ``1 / (½/KL + ½/KL_rev)``, the harmonic mean of the two divergences, which ranks the
+    *least* similar memory first; chapter 4 shows what that does.)
+
+    >>> p = torch.tensor([[1.0, 0.0]])
+    >>> torch.allclose(-jensen_shannon(p, torch.tensor([[0.0, 1.0]]), eps=0.0), torch.log(torch.tensor([[2.0]])))
+    True
+    """
+    eps = _check_eps(eps)
+    p, q = _as_distribution(memories, "memories"), _as_distribution(queries, "queries")
+    lead = torch.broadcast_shapes(p.shape[:-2], q.shape[:-2])
+    per_pair = p.shape[-1] * lead.numel()
+    m_step = max(1, min(p.shape[-2], _JS_BLOCK // per_pair))
+    b_step = max(1, _JS_BLOCK // (per_pair * m_step))
+    rows = []
+    for b0 in range(0, q.shape[-2], b_step):
+        qb = q[..., b0:b0 + b_step, None, :]
+        parts = []
+        for m0 in range(0, p.shape[-2], m_step):
+            mix = 0.5 * (qb + p[..., None, m0:m0 + m_step, :])
+            parts.append(torch.xlogy(mix, mix + eps).sum(dim=-1))
+        rows.append(torch.cat(parts, dim=-1))
+    mixture = torch.cat(rows, dim=-2)
+    div = 0.5 * _neg_entropy(p, eps).unsqueeze(-2) + 0.5 * _neg_entropy(q, eps).unsqueeze(-1) - mixture
+    return _divergence_score(div, reciprocal)
+
+
+_UHN_SIMILARITIES = {"l1_dot": l1_dot, "kl": kl, "reverse_kl": reverse_kl, "jensen_shannon": jensen_shannon}
+_REGISTRY.update(_UHN_SIMILARITIES)
+NAMES = tuple(_REGISTRY)
+__all__ += [*_UHN_SIMILARITIES, "EPS_UHN"]

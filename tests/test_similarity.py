@@ -78,3 +78,148 @@ def test_device_mismatch_is_named():
 def test_unknown_similarity_lists_known():
     with pytest.raises(ValueError, match="unknown similarity 'hamming'; known: dot, cosine, euclidean, manhattan"):
         sim.get("hamming")
+
+
+# ------------------------------------------------------------------ the UHN similarities
+
+UHN = ("l1_dot", "kl", "reverse_kl", "jensen_shannon")
+
+
+@pytest.fixture
+def images():
+    """Non-negative patterns with exact zeros, like images (memories [7, 6], queries [3, 6])."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(10, 6, generator=g, dtype=torch.float64)
+    x = torch.where(x < 0.3, torch.zeros_like(x), x)
+    x[:, 0] += 0.1  # every row has mass
+    return x[:7], x[7:]
+
+
+def _reference(name, memories, queries, eps):
+    """The [B, M, d] broadcast the library avoids."""
+    p = (memories / memories.sum(1, keepdim=True))[None]
+    q = (queries / queries.sum(1, keepdim=True))[:, None]
+    if name == "l1_dot":
+        return (p * q).sum(-1)
+
+    def kl_(a, b):
+        return (torch.xlogy(a, a + eps) - torch.xlogy(a, b + eps)).sum(-1)
+
+    if name == "kl":
+        return -kl_(p, q)
+    if name == "reverse_kl":
+        return -kl_(q, p)
+    m = (p + q) / 2
+    return -(0.5 * kl_(p, m) + 0.5 * kl_(q, m))
+
+
+@pytest.mark.parametrize("name", UHN)
+@pytest.mark.parametrize("eps", [1e-4, 0.3])
+def test_uhn_similarities_match_the_broadcast_reference(images, name, eps):
+    memories, queries = images
+    params = {} if name == "l1_dot" else {"eps": eps}
+    got = sim.get(name, **params)(memories, queries)
+    assert got.shape == (3, 7)
+    torch.testing.assert_close(got, _reference(name, memories, queries, eps))
+    if name != "l1_dot":
+        torch.testing.assert_close(sim.get(name, reciprocal=True, **params)(memories, queries),
+                                   -1 / _reference(name, memories, queries, eps))
+
+
+def test_divergences_with_eps_zero_are_exact(images):
+    memories, queries = images
+    js = sim.jensen_shannon(memories, queries, eps=0.0)
+    torch.testing.assert_close(js, _reference("jensen_shannon", memories, queries, 0.0))
+    torch.testing.assert_close(js, sim.jensen_shannon(queries, memories, eps=0.0).T)  # symmetric
+    assert bool((js <= 0).all()) and bool((-js <= torch.log(torch.tensor(2.0)) + 1e-12).all())
+    # KL(p || q) is infinite where q is 0 on p's support, finite (and matching) elsewhere
+    want = _reference("kl", memories, queries, 0.0)  # -inf where uncovered
+    got = sim.kl(memories, queries, eps=0.0)
+    p, q = memories > 0, queries > 0
+    uncovered = (p[None] & ~q[:, None]).any(-1)
+    assert torch.equal(torch.isneginf(got), uncovered)
+    torch.testing.assert_close(got[~uncovered], want[~uncovered])
+    got = sim.reverse_kl(memories, queries, eps=0.0)
+    uncovered = (q[:, None] & ~p[None]).any(-1)
+    assert torch.equal(torch.isneginf(got), uncovered)
+    torch.testing.assert_close(got[~uncovered], _reference("reverse_kl", memories, queries, 0.0)[~uncovered])
+    # a memory equal to the query (up to scale) has divergence 0: the top score
+    assert float(sim.kl(memories, 3 * memories[:1], eps=0.0)[0, 0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_uhn_code_forms():
+    """The UHN code, row by row: memories and query divided by their sums, ε inside the logs, 1 / sum."""
+    g = torch.Generator().manual_seed(2)
+    memories, z = torch.rand(5, 8, generator=g, dtype=torch.float64), torch.rand(1, 8, generator=g, dtype=torch.float64)
+    eps = 1e-4
+    x_n, z_n = memories / memories.sum(1, keepdim=True), z / z.sum()
+    code_kl = 1 / (x_n * (torch.log(x_n + eps) - torch.log(z_n + eps))).sum(1)
+    code_rkl = 1 / (z_n * (torch.log(z_n + eps) - torch.log(x_n + eps))).sum(1)
+    code_dot = x_n @ z_n[0]
+    torch.testing.assert_close(sim.kl(memories, z, eps=eps, reciprocal=True)[0], code_kl)
+    torch.testing.assert_close(sim.reverse_kl(memories, z, eps=eps, reciprocal=True)[0], code_rkl)
+    torch.testing.assert_close(sim.l1_dot(memories, z)[0], code_dot)
+    assert sim.EPS_UHN == eps
+
+
+def test_jensen_shannon_blocks_do_not_change_the_result(images, monkeypatch):
+    memories, queries = images
+    whole = sim.jensen_shannon(memories, queries)
+    monkeypatch.setattr(sim, "_JS_BLOCK", 7)  # one memory per block, several blocks per query
+    torch.testing.assert_close(sim.jensen_shannon(memories, queries), whole)
+
+
+@pytest.mark.parametrize("name", UHN)
+def test_uhn_similarities_take_batches_of_sets(images, name):
+    memories, queries = images
+    raw = sim.unchecked(name)
+    batched = raw(torch.stack([memories, 2 * memories]), torch.stack([queries, queries.flip(0)]))
+    assert batched.shape == (2, 3, 7)
+    torch.testing.assert_close(batched[0], raw(memories, queries))
+    torch.testing.assert_close(batched[1], raw(2 * memories, queries.flip(0)))
+
+
+@pytest.mark.parametrize("name", UHN)
+def test_uhn_similarities_gradcheck(images, name):
+    memories, queries = images
+    memories, queries = (memories + 0.05).requires_grad_(True), (queries + 0.05).requires_grad_(True)
+    fn = sim.unchecked(name)
+    assert torch.autograd.gradcheck(fn, (memories, queries))
+    if name != "l1_dot":
+        assert torch.autograd.gradcheck(lambda m, q: fn(m, q, eps=0.0), (memories, queries))
+
+
+@pytest.mark.parametrize("name", UHN)
+def test_uhn_similarities_stream_and_retrieve_the_source(images, name):
+    memories, _ = images
+    from hopnb import AssociativeMemory
+    queries = memories + 0.01
+    whole = AssociativeMemory(memories, name, "max")
+    chunked = AssociativeMemory(memories, name, "max", chunk_size=2)
+    torch.testing.assert_close(chunked.scores(queries), whole.scores(queries))
+    assert torch.equal(chunked(queries), whole(queries))
+    if name != "l1_dot":  # a dot product may prefer another memory; a divergence picks the source
+        assert torch.equal(chunked(queries), memories)
+
+
+@pytest.mark.parametrize("name", UHN)
+def test_uhn_similarities_reject_inputs_outside_their_domain(name):
+    good = torch.rand(4, 3) + 0.1
+    with pytest.raises(ValueError, match=r"memories must be non-negative .* got a minimum entry of -0.5"):
+        sim.get(name)(torch.cat([good, torch.tensor([[1.0, -0.5, 1.0]])]), good)
+    with pytest.raises(ValueError, match="queries must be non-negative"):
+        sim.get(name)(good, -good)
+    with pytest.raises(ValueError, match=r"queries must have a positive sum in every row .* got 1 all-zero row"):
+        sim.get(name)(good, torch.cat([good, torch.zeros(1, 3)]))
+    from hopnb import AssociativeMemory
+    with pytest.raises(ValueError, match="memories must be non-negative"):
+        AssociativeMemory(good - 0.5, name, "max")(good)
+    if name != "l1_dot":
+        with pytest.raises(ValueError, match="eps must be finite and ≥ 0"):
+            sim.get(name).raw(good, good, eps=-1.0)
+
+
+def test_uhn_similarities_are_registered():
+    for name in UHN:
+        assert name in sim.NAMES and name in sim.__all__
+    assert sim.get("kl", eps=1e-3).keywords == {"eps": 1e-3}
