@@ -167,9 +167,11 @@ class DenseAssociativeMemory(BinaryNetwork):
     ``"exponential"`` ``F(z) = exp(β z)``. Unit ``l`` takes the sign that gives the
     lower energy (eq. (2.3)):
     ``x_l ← sgn(Σ_μ F(ξ_μᵀ x^{(l+)}) − F(ξ_μᵀ x^{(l−)}))``, where ``x^{(l±)}`` is x with
-    unit l set to ±1. Polynomials are evaluated on overlaps divided by d (the sign of
-    the difference is unchanged) and the exponential in log-space, so large d and n
-    stay finite; :meth:`energy` is returned in float64.
+    unit l set to ±1. The overlaps are integers and each decision is exact: polynomials
+    are summed as float64 integers while they fit (beyond, on overlaps divided by d, which
+    leaves the sign unchanged), and the exponential compares integer counts of overlaps
+    (see :meth:`_gain`), so a tie is a tie on every machine and sgn(0) = +1 decides it;
+    :meth:`energy` is returned in float64.
 
     >>> dam = DenseAssociativeMemory(torch.tensor([[1.0, 1.0, -1.0], [1.0, -1.0, 1.0]]), n=3)
     >>> dam.is_fixed_point(dam.patterns).tolist()
@@ -233,18 +235,43 @@ class DenseAssociativeMemory(BinaryNetwork):
         self._check_states(states)
         return torch.logsumexp(self.beta * (states @ self.patterns.T).double(), dim=1)
 
+    def _exact_polynomial(self) -> bool:
+        """Whether ``Σ_μ F(z⁺_μ) − F(z⁻_μ)`` on the integer overlaps fits float64's 53-bit integers."""
+        m, d = self.patterns.shape
+        return self.interaction != "exponential" and 2.0 * m * float(d) ** self.n < 2.0**53
+
+    def _gain(self, base: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
+        """A number whose sign is that of ``Σ_μ F(base_μ + ξ_μl) − F(base_μ − ξ_μl)``, ``[B]``.
+
+        The overlaps are integers, so the decision is made exactly wherever it can be: an
+        exact tie is 0 on every machine and the rule sgn(0) = +1 decides it, not rounding.
+        Polynomials are summed as float64 integers while they fit in 53 bits (else on
+        overlaps divided by d). For the exponential, ``Σ_μ e^{β(b+ξ)} − e^{β(b−ξ)} =
+        2 sinh β · Σ_μ ξ_μl e^{β b_μ}``; the integer coefficients ``a_k = Σ_{μ: b_μ = k} ξ_μl``
+        are counted exactly, and ``Σ_k a_k e^{β(k−d)}`` is 0 exactly when every ``a_k`` is.
+        """
+        d = self.patterns.shape[1]
+        if self.interaction == "exponential":
+            index = (base.round() + d).long()                                  # b in [-d, d]
+            counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
+            counts.scatter_add_(1, index, col.long().expand_as(index))
+            powers = torch.exp(self.beta * (torch.arange(2 * d + 1, device=base.device, dtype=torch.float64) - 2 * d))
+            return (counts.double() * powers).sum(dim=1)
+        plus, minus = base + col, base - col
+        if self._exact_polynomial():
+            plus, minus = plus.double(), minus.double()
+            if self.interaction == "rectified":
+                plus, minus = plus.clamp_min(0), minus.clamp_min(0)
+            return (plus.pow(self.n) - minus.pow(self.n)).sum(dim=1)
+        return (self._F_scaled(plus) - self._F_scaled(minus)).sum(dim=1)
+
     def _sweep(self, states, order, frozen=False):
         out = states.clone() if frozen else states
         overlaps = states @ self.patterns.T                  # [B, M], kept up to date
         for l in order:
             col = self.patterns[:, l]                         # [M]
             base = overlaps - states[:, l:l + 1] * col        # overlaps without unit l
-            plus, minus = base + col, base - col
-            if self.interaction == "exponential":
-                gain = torch.logsumexp(self.beta * plus, dim=1) - torch.logsumexp(self.beta * minus, dim=1)
-            else:
-                gain = (self._F_scaled(plus) - self._F_scaled(minus)).sum(dim=1)
-            new = _sign(gain)
+            new = _sign(self._gain(base, col)).to(states.dtype)
             out[:, l] = new
             if not frozen:
                 overlaps = base + new[:, None] * col
