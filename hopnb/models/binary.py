@@ -235,43 +235,47 @@ class DenseAssociativeMemory(BinaryNetwork):
         self._check_states(states)
         return torch.logsumexp(self.beta * (states @ self.patterns.T).double(), dim=1)
 
-    def _exact_polynomial(self) -> bool:
-        """Whether ``Σ_μ F(z⁺_μ) − F(z⁻_μ)`` on the integer overlaps fits float64's 53-bit integers."""
+    def _gain_table(self, device) -> torch.Tensor | None:
+        """``g(b)`` for every overlap ``b`` in ``[−d, d]`` such that the sign of the update is that
+        of ``Σ_μ ξ_μl g(b_μ)``, ``[2d + 1]``; None where no exact table fits (see :meth:`_gain`)."""
         m, d = self.patterns.shape
-        return self.interaction != "exponential" and 2.0 * m * float(d) ** self.n < 2.0**53
+        b = torch.arange(-d, d + 1, device=device, dtype=torch.float64)
+        if self.interaction == "exponential":
+            return torch.exp(self.beta * (b - d))                 # e^{β b}, scaled by e^{−β d}
+        if 2.0 * m * float(d + 1) ** self.n >= 2.0**53:
+            return None
+        plus, minus = b + 1, b - 1
+        if self.interaction == "rectified":
+            plus, minus = plus.clamp_min(0), minus.clamp_min(0)
+        return plus.pow(self.n) - minus.pow(self.n)               # integers, exact in float64
 
-    def _gain(self, base: torch.Tensor, col: torch.Tensor) -> torch.Tensor:
+    def _gain(self, base: torch.Tensor, col: torch.Tensor, table: torch.Tensor | None) -> torch.Tensor:
         """A number whose sign is that of ``Σ_μ F(base_μ + ξ_μl) − F(base_μ − ξ_μl)``, ``[B]``.
 
-        The overlaps are integers, so the decision is made exactly wherever it can be: an
-        exact tie is 0 on every machine and the rule sgn(0) = +1 decides it, not rounding.
-        Polynomials are summed as float64 integers while they fit in 53 bits (else on
-        overlaps divided by d). For the exponential, ``Σ_μ e^{β(b+ξ)} − e^{β(b−ξ)} =
-        2 sinh β · Σ_μ ξ_μl e^{β b_μ}``; the integer coefficients ``a_k = Σ_{μ: b_μ = k} ξ_μl``
-        are counted exactly, and ``Σ_k a_k e^{β(k−d)}`` is 0 exactly when every ``a_k`` is.
+        With ``ξ_μl = ±1`` each term is ``ξ_μl · g(base_μ)``, ``g(b) = F(b + 1) − F(b − 1)``, and
+        the overlaps are integers. So the sum is ``Σ_k a_k g(k)`` with integer counts
+        ``a_k = Σ_{μ: base_μ = k} ξ_μl``, counted exactly. For polynomials ``g`` is an integer
+        and the whole sum is exact while it fits in float64's 53 bits (beyond, it is taken
+        on overlaps divided by d); for the exponential ``g(k) ∝ e^{βk}`` and the sum is 0
+        exactly when every ``a_k`` is. Either way an exact tie is 0 on every machine and
+        sgn(0) = +1 decides it, not the rounding of a reduction.
         """
+        if table is None:
+            return (self._F_scaled(base + col) - self._F_scaled(base - col)).sum(dim=1)
         d = self.patterns.shape[1]
-        if self.interaction == "exponential":
-            index = (base.round() + d).long()                                  # b in [-d, d]
-            counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
-            counts.scatter_add_(1, index, col.long().expand_as(index))
-            powers = torch.exp(self.beta * (torch.arange(2 * d + 1, device=base.device, dtype=torch.float64) - 2 * d))
-            return (counts.double() * powers).sum(dim=1)
-        plus, minus = base + col, base - col
-        if self._exact_polynomial():
-            plus, minus = plus.double(), minus.double()
-            if self.interaction == "rectified":
-                plus, minus = plus.clamp_min(0), minus.clamp_min(0)
-            return (plus.pow(self.n) - minus.pow(self.n)).sum(dim=1)
-        return (self._F_scaled(plus) - self._F_scaled(minus)).sum(dim=1)
+        index = (base.round() + d).long()                         # base in [−d, d]
+        counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
+        counts.scatter_add_(1, index, col.long().expand_as(index))
+        return (counts.double() * table).sum(dim=1)
 
     def _sweep(self, states, order, frozen=False):
         out = states.clone() if frozen else states
         overlaps = states @ self.patterns.T                  # [B, M], kept up to date
+        table = self._gain_table(states.device)
         for l in order:
             col = self.patterns[:, l]                         # [M]
             base = overlaps - states[:, l:l + 1] * col        # overlaps without unit l
-            new = _sign(self._gain(base, col)).to(states.dtype)
+            new = _sign(self._gain(base, col, table)).to(states.dtype)
             out[:, l] = new
             if not frozen:
                 overlaps = base + new[:, None] * col
