@@ -28,12 +28,17 @@ __all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "NAMES
 Similarity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _checked(fn):
+def _checked(fn=None, *, eps_may_be_zero: bool = False):
+    """Check the pair of inputs (and ``eps``, > 0, or ≥ 0 for the divergences, whose ε only
+    smooths the logarithm) before calling ``fn``; ``checked.raw`` is ``fn`` itself."""
+    if fn is None:
+        return functools.partial(_checked, eps_may_be_zero=eps_may_be_zero)
+
     @functools.wraps(fn)
     def checked(memories, queries, **params):
         check_pair(memories, queries)
         if "eps" in params:
-            check_positive(params["eps"], "eps")
+            check_positive(params["eps"], "eps", strict=not eps_may_be_zero)
         if fn.__name__ == "cosine":
             eps = params.get("eps", 1e-8)
             check_norms(memories, "memories", eps)
@@ -204,7 +209,7 @@ def l1_dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     return q @ p.transpose(-1, -2)
 
 
-@_checked
+@_checked(eps_may_be_zero=True)
 def kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN, reciprocal: bool = False) -> torch.Tensor:
     """Negative Kullback–Leibler divergence of each memory from the query, ``s_{bμ} = −KL(ξ̂_μ ‖ q̂_b)``,
     between the patterns normalised to sum 1 (chapter 4, eq. (4.3)).
@@ -226,7 +231,7 @@ def kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN, r
     return _divergence_score(div, reciprocal)
 
 
-@_checked
+@_checked(eps_may_be_zero=True)
 def reverse_kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN,
                reciprocal: bool = False) -> torch.Tensor:
     """Negative reverse Kullback–Leibler divergence, ``s_{bμ} = −KL(q̂_b ‖ ξ̂_μ)`` (chapter 4, eq. (4.3)):
@@ -244,7 +249,7 @@ def reverse_kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EP
     return _divergence_score(div, reciprocal)
 
 
-@_checked
+@_checked(eps_may_be_zero=True)
 def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN,
                    reciprocal: bool = False) -> torch.Tensor:
     """Negative Jensen–Shannon divergence, ``s_{bμ} = −JS(ξ̂_μ, q̂_b)`` with
