@@ -40,7 +40,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,browser,test]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[book,browser,docs,test]"
 	touch $@
 
 ## Unit tests and strict nbval on every notebook of the book.

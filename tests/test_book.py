@@ -43,6 +43,16 @@ def test_notebook_is_normalised_and_colab_ready(path):
     assert "widgets" not in nb["metadata"], "widget state is stored: run `make notebooks` to normalise"
     first = next(c for c in nb["cells"] if c["cell_type"] == "code")
     assert "remove-cell" in first["metadata"].get("tags", []) and "google.colab" in "".join(first["source"])
+    # The core library has no plotting or data dependencies; the notebooks ask for the `book` extra.
+    assert '"hopnb[book] @ git+' in "".join(first["source"]), f"{path.name}'s Colab cell must install hopnb[book]"
+
+
+def test_core_dependencies_leave_plotting_and_data_to_the_book_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
+    book = {re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["book"]}
+    assert not core & {"matplotlib", "ipywidgets", "scikit-learn", "pillow"}, core
+    assert {"matplotlib", "ipywidgets", "scikit-learn"} <= book, book
 
 
 def test_toc_and_book_list_the_same_chapters():
