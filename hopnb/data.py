@@ -66,6 +66,7 @@ from .runtime import generator_device
 
 __all__ = ["BadDataWarning", "Dataset", "load", "random_patterns", "search_path", "NAMES"]
 
+#: The datasets :func:`load` knows.
 NAMES = ("digits", "mnist", "cifar10", "tinyimagenet")
 
 _CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

@@ -40,6 +40,7 @@ from .runtime import split, threaded
 
 __all__ = ["BACKENDS", "choose", "distance"]
 
+#: The paths :func:`distance` can take: ``"auto"`` chooses (see :func:`choose`).
 BACKENDS = ("auto", "kernel", "cdist")
 _SOURCE = Path(__file__).with_name("l1.cpp")
 _FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC")

@@ -12,6 +12,7 @@ import torch
 
 __all__ = ["STYLE", "use_style", "image_grid", "explorer", "band", "bars"]
 
+#: The book's matplotlib rcParams: small grey-gridded figures, grey images without smoothing.
 STYLE = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,

@@ -237,6 +237,7 @@ max, sparsemax, entmax = Max, Sparsemax, Entmax  # noqa: A001 (``max`` mirrors t
 
 _REGISTRY = {"identity": Identity, "polynomial": Polynomial, "threshold": Threshold, "softmax": Softmax,
              "max": Max, "sparsemax": Sparsemax, "entmax": Entmax}
+#: The names :func:`get` accepts.
 NAMES = tuple(_REGISTRY)
 
 

@@ -287,5 +287,6 @@ def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float 
 
 _UHN_SIMILARITIES = {"l1_dot": l1_dot, "kl": kl, "reverse_kl": reverse_kl, "jensen_shannon": jensen_shannon}
 _REGISTRY.update(_UHN_SIMILARITIES)
+#: The names :func:`get` accepts.
 NAMES = tuple(_REGISTRY)
 __all__ += [*_UHN_SIMILARITIES, "EPS_UHN"]
