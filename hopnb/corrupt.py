@@ -1,5 +1,7 @@
 """Query variants: corrupted copies of stored patterns, and distributions over them.
 
+Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+
 Each corruption takes patterns ``x [n, d]`` (images flattened row-major, values
 usually in [0, 1]) and returns a new tensor of the same shape; those that draw random
 numbers take a ``generator`` (a ``torch.Generator`` on ``x``'s device, or None for
@@ -62,6 +64,8 @@ def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator 
                 value: float = 0.0) -> torch.Tensor:
     """Set each entry to ``value`` independently with probability ``fraction`` (random pixel mask).
 
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+
     >>> mask_pixels(torch.ones(1, 4), 1.0)
     tensor([[0., 0., 0., 0.]])
     """
@@ -75,6 +79,8 @@ def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, s
               value: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Set the ``side`` (``"bottom"`` or ``"top"``) ``fraction`` of image rows to ``value``,
     as in the UHN experiments ("bottom half masked"). ``shape`` is the image shape.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`.
 
     >>> mask_rows(torch.ones(1, 4), (2, 2), 0.5)
     tensor([[1., 1., 0., 0.]])
@@ -99,6 +105,8 @@ def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *
     """Set a frame of width ``fraction · H / 2`` (and ``· W / 2``) around each image to ``value``:
     the query keeps its centre, and the memory must inpaint the border.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`.
+
     >>> mask_border(torch.ones(1, 16), (4, 4), 0.5).reshape(4, 4)[0].tolist()
     [0.0, 0.0, 0.0, 0.0]
     """
@@ -120,6 +128,8 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
                    clamp: bool = False) -> torch.Tensor:
     """Add independent Gaussian noise of standard deviation ``sigma``.
 
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+
     ``clamp=True`` returns ``clamp(|x + n|, 0, 1)``, the UHN and U-Hop code's noisy query.
 
     >>> gaussian_noise(torch.zeros(1, 3), 0.0)
@@ -136,6 +146,8 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
 def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Add the constant ``bias`` to every entry (a brightness shift).
 
+    Defined in :doc:`/book/ch06_ahop`.
+
     >>> shift(torch.zeros(1, 2), 0.25)
     tensor([[0.2500, 0.2500]])
     """
@@ -147,6 +159,8 @@ def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = N
 def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
                     low: float = 0.0, high: float = 1.0) -> torch.Tensor:
     """Replace each entry with probability ``fraction`` by ``low`` or ``high`` (equally likely).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`.
 
     >>> sorted(salt_and_pepper(torch.full((1, 64), 0.5), 1.0).unique().tolist())
     [0.0, 1.0]
@@ -162,6 +176,8 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Genera
 
 def dropout(x: torch.Tensor, p: float, *, generator: torch.Generator | None = None, scale: bool = True) -> torch.Tensor:
     """Zero each entry with probability ``p``; with ``scale`` multiply survivors by ``1 / (1 − p)``.
+
+    Defined in :doc:`/book/ch05_uhop`.
 
     This is ``torch.dropout(x, p, train=True)``, which the U-Hop code uses as its
     "50 % masked" query (the paper does not mention the scaling); ``scale=False`` is
@@ -184,6 +200,8 @@ Corruption = Callable[..., torch.Tensor]
 
 class VariantDistribution:
     """A distribution over query variants of stored patterns: sample ``(source, variant)`` pairs.
+
+    Defined in :doc:`/book/ch06_ahop`, Eq. :eq:`eq-ch06-map`.
 
     ``transforms`` are corruptions called as ``f(x, generator=g)``; bind their
     parameters with ``functools.partial`` or use :meth:`of`. ``mode="mix"`` applies

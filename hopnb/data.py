@@ -1,5 +1,7 @@
 """Datasets as pattern matrices: real images with an offline path, and random patterns.
 
+Defined in :doc:`/book/running`.
+
 Every loader returns a :class:`Dataset` whose ``x`` is a float32 tensor ``[n, d]``
 with values in [0, 1] (images flattened row-major, height × width × channels)
 and whose ``y`` holds int64 labels ``[n]``.
@@ -76,6 +78,8 @@ _CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog"
 class Dataset:
     """Patterns as rows, with labels.
 
+    Defined in :doc:`/book/running`.
+
     ``x`` is float32 ``[n, d]`` in [0, 1]; ``y`` int64 ``[n]``; ``shape`` the image
     shape that ``x[i].reshape(shape)`` restores; ``classes`` the label names;
     ``source`` the file that was read. ``x, y = dataset`` unpacks the two tensors.
@@ -100,7 +104,10 @@ class Dataset:
 
 
 def search_path(root: str | os.PathLike | None = None) -> list[Path]:
-    """The folders searched for data, in order: ``root``, ``$HOPNB_DATA``, the user cache."""
+    """The folders searched for data, in order: ``root``, ``$HOPNB_DATA``, the user cache.
+
+    Defined in :doc:`/book/running`.
+    """
     paths = []
     if root is not None:
         paths.append(Path(root).expanduser())
@@ -266,7 +273,10 @@ _EXPECTED_FILES = {
 
 
 class BadDataWarning(UserWarning):
-    """A data file was found but is not a good copy (wrong checksum, or unreadable); it is skipped."""
+    """A data file was found but is not a good copy (wrong checksum, or unreadable); it is skipped.
+
+    Defined in :doc:`/book/running`.
+    """
 
 
 # --------------------------------------------------------------------------- verification
@@ -453,6 +463,8 @@ def load(name: str, split: str | None = None, *, n: int | None = None, root: str
          download: bool = True, grayscale: bool = False) -> Dataset:
     """Load a dataset as float32 patterns ``x [n, d]`` in [0, 1] and int64 labels ``y [n]``.
 
+    Defined in :doc:`/book/running`.
+
     ``name`` is one of ``digits`` (scikit-learn's 8×8 digits, 1797 images, always
     offline), ``mnist`` (28×28, split ``test`` or ``train``), ``cifar10`` (32×32×3,
     ``test`` or ``train``) or ``tinyimagenet`` (64×64×3, ``val``). ``n`` keeps the
@@ -520,6 +532,8 @@ def random_patterns(n: int, d: int, kind: str = "binary", *, generator: torch.Ge
                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Random patterns ``[n, d]``: ``binary`` (±1, each sign with probability ½),
     ``gaussian`` (standard normal), or ``uniform`` (on [0, 1]).
+
+    Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-hebb`.
 
     >>> random_patterns(3, 4, generator=torch.Generator().manual_seed(0)).abs().unique().tolist()
     [1.0]

@@ -1,6 +1,8 @@
 """Capacity and robustness sweeps over memories × similarity × separation × corruption × seeds,
 and the statistics the book states its claims with.
 
+Defined in :doc:`/book/ch02_dense_associative_memory`.
+
 :func:`retrieval_sweep` runs the grid and returns tidy rows (one dict per cell of the
 grid and seed), which :func:`summarise` averages over seeds; the chapters plot from
 these. A capacity curve varies the number of memories at a fixed corruption level; a
@@ -59,6 +61,8 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
                     queries_per_run: int | None = None, progress: bool = True) -> list[dict]:
     """Retrieval quality over a grid of settings; one row per (memories, similarity, separation,
     corruption, level, seed).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`.
 
     For each seed, ``n`` memories are drawn at random (without replacement) from
     ``patterns [N, d]``; each memory (or the first ``queries_per_run``) is corrupted by
@@ -131,6 +135,8 @@ def summarise(rows: list[dict], by: Sequence[str], value: str = "fraction_correc
     """Mean and standard deviation of ``value`` over the rows that share the keys ``by``
     (e.g. over seeds): ``{(key values…): (mean, std)}``, in first-seen order.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`.
+
     >>> summarise([{"n": 1, "v": 0.0}, {"n": 1, "v": 1.0}], by=["n"], value="v")
     {(1,): (0.5, 0.5)}
     """
@@ -145,7 +151,10 @@ def summarise(rows: list[dict], by: Sequence[str], value: str = "fraction_correc
 
 
 class Interval(NamedTuple):
-    """A mean over ``n`` replicates and its confidence interval ``[low, high]``."""
+    """A mean over ``n`` replicates and its confidence interval ``[low, high]``.
+
+    Defined in :doc:`/book/ch02_dense_associative_memory`.
+    """
 
     mean: float
     low: float
@@ -186,6 +195,8 @@ def interval(values: Sequence[float] | torch.Tensor, confidence: float = 0.95) -
     """Mean of replicates (e.g. one per seed) with its Student-t confidence interval,
     ``mean ± t_{n−1} · s / √n``. One replicate gives a zero-width interval.
 
+    Defined in :doc:`/book/ch02_dense_associative_memory`.
+
     >>> interval([0.8, 0.9, 1.0]).mean
     0.9
     >>> round(interval([0.8, 0.9, 1.0]).low, 3)
@@ -208,6 +219,8 @@ def paired(a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor,
     """Confidence interval of the mean paired difference ``a − b``: replicate ``i`` of both
     methods ran on the same data (the same seed). "A beats B" is claimed when the
     interval excludes 0 (:meth:`Interval.excludes`).
+
+    Defined in :doc:`/book/ch02_dense_associative_memory`.
 
     >>> paired([0.9, 0.8, 0.85], [0.7, 0.65, 0.7]).excludes(0)
     True

@@ -1,5 +1,7 @@
 """A-Hop's adaptive similarity: a learned weighting of the similarity footprint (chapter 6).
 
+Defined in :doc:`/book/ch06_ahop`, Eq. :eq:`eq-ch06-footprint`.
+
 For a memory ξ and a query x, a decomposable base similarity gives one number per
 dimension: ``q_i = −(ξ_i − x_i)²`` (negative squared distance, "dis") or
 ``q_i = ξ_i x_i`` (product, "dot"). Sorting them in descending order, ``q̃``, and summing
@@ -52,6 +54,8 @@ def _per_dimension(memories: torch.Tensor, queries: torch.Tensor, base: str) -> 
 def footprint(memories: torch.Tensor, queries: torch.Tensor, base: str = "dis") -> torch.Tensor:
     """The similarity footprint ``U q̃`` of every query–memory pair, ``[B, M, d]``
     (chapter 6, eq. (6.2)); for inspection and teaching — it builds the whole tensor.
+
+    Defined in :doc:`/book/ch06_ahop`, Eq. :eq:`eq-ch06-footprint`.
 
     >>> footprint(torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]), "dot")
     tensor([[[1., 1.]]])
@@ -115,6 +119,8 @@ def _numpy_sorted_score(memories: torch.Tensor, queries: torch.Tensor, base: str
 class FootprintSimilarity(nn.Module):
     """A-Hop's adaptive similarity ``s(ξ, x)`` (chapter 6, eqs. (6.3)–(6.4)):
     ``(memories [M, d], queries [B, d]) -> scores [B, M]``, also batched ``[N, ·, d]``.
+
+    Defined in :doc:`/book/ch06_ahop`, Eqs. :eq:`eq-ch06-similarity` and :eq:`eq-ch06-weighted`.
 
     ``w_dis`` and ``w_dot`` start as ``e_d`` (the last footprint entry alone, i.e. the
     plain negative squared distance and dot product), ``beta_dis`` at 1 and ``beta_dot``

@@ -1,5 +1,7 @@
 """U-Hop's learned kernel similarity and its separation loss (Wu, Hu et al. 2024; chapter 5).
 
+Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-kernel`.
+
 The feature map ``Φ(x) = W x`` with ``W [D_Φ, d]`` defines the kernel similarity
 ``K(ξ, x) = ⟨Φ(ξ), Φ(x)⟩ = ξᵀ Wᵀ W x`` (U-Hop eq. (2.1)). It fills the similarity slot
 of :class:`hopnb.AssociativeMemory`, so every separation (softmax, sparsemax, α-entmax),
@@ -112,6 +114,8 @@ def _check_pairs(n: int, dtype: torch.dtype) -> None:
 def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average") -> torch.Tensor:
     """The separation loss of feature vectors ``[M, D]`` (rows normalised here).
 
+    Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-loss`.
+
     ``kind="average"``: ``log mean_{μ<ν} exp(−t ‖Φ̂_μ − Φ̂_ν‖²)`` (U-Hop Definition 2.2);
     ``kind="max"``: ``log max_{μ<ν} exp(−t ‖Φ̂_μ − Φ̂_ν‖²) = −t min ‖Φ̂_μ − Φ̂_ν‖²`` (App. G.2).
 
@@ -147,7 +151,10 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
 
 
 def separation_loss_bound(n_memories: int, t: float = 2.0) -> float:
-    """The lower bound ``−2t · M / (M − 1)`` of the average separation loss (chapter 5, eq. (5.4))."""
+    """The lower bound ``−2t · M / (M − 1)`` of the average separation loss (chapter 5, eq. (5.4)).
+
+    Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-bound`.
+    """
     n_memories = check_int(n_memories, "n_memories", minimum=2)
     t = check_positive(t, "t")
     return -2.0 * t * n_memories / (n_memories - 1)
@@ -156,6 +163,8 @@ def separation_loss_bound(n_memories: int, t: float = 2.0) -> float:
 class KernelSimilarity(nn.Module):
     """The kernel similarity ``K(ξ, x) = ⟨W ξ, W x⟩`` with a learnable ``W [features, d]``
     (U-Hop eq. (2.1); chapter 5): ``(memories [M, d], queries [B, d]) -> scores [B, M]``.
+
+    Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-kernel`.
 
     ``W`` starts Gaussian with entries of variance ``1/d`` (unit-norm rows on average),
     drawn from ``generator``, or as the given ``weight``. ``features`` is ``D_Φ``

@@ -1,5 +1,7 @@
 """The ℓ1 (Manhattan) distance of every query–memory pair, on the fastest path this machine has.
 
+Defined in :doc:`/book/ch04_universal_hopfield`.
+
 ``D_{bμ} = Σ_i |q_{bi} − ξ_{μi}|`` (Millidge et al. 2022; chapter 4), the
 distance behind :func:`hopnb.similarity.manhattan`. Two paths compute it:
 
@@ -85,6 +87,8 @@ def _library() -> tuple[ctypes.CDLL | None, str]:
 def choose(x: torch.Tensor, backend: str | None = None) -> tuple[str, str]:
     """The path :func:`distance` takes for tensors like ``x`` (``"kernel"`` or ``"cdist"``) and why.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`.
+
     ``backend`` is ``"auto"``, ``"kernel"`` or ``"cdist"``; None reads ``HOPNB_L1``
     (default ``"auto"``). Asking for ``"kernel"`` where it cannot run is an error.
 
@@ -157,6 +161,8 @@ class _Distance(torch.autograd.Function):
 def distance(memories: torch.Tensor, queries: torch.Tensor, backend: str | None = None) -> torch.Tensor:
     """ℓ1 distances ``[..., B, M]`` of ``memories [..., M, d]`` and ``queries [..., B, d]``
     (leading dimensions broadcast, as in ``torch.cdist``), on the path :func:`choose` picks.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`.
 
     >>> distance(torch.zeros(1, 2), torch.tensor([[3.0, -4.0]]))
     tensor([[7.]])

@@ -1,5 +1,7 @@
 """The associative memory: retrieval ``z = P · sep(sim(M, q))``, streamed over the memories.
 
+Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
 The universal Hopfield network factorisation (Millidge et al. 2022; chapter 4,
 eq. (4.1)): a similarity scores every memory against the query, a separation turns
 the scores into weights, and a projection reads the weights out. Every model of the
@@ -29,6 +31,8 @@ _SCORE_BUDGET = 1 << 20
 class Retrieval(NamedTuple):
     """What :meth:`AssociativeMemory.retrieve` returns.
 
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
     ``state`` ``[B, d]`` is the final state; ``steps`` how many updates ran;
     ``converged`` ``[B]`` whether the last update moved each state by at most ``tol``
     (all False when no ``tol`` was given); ``trajectory`` ``[T, B, d]`` the recorded
@@ -50,6 +54,8 @@ def _chunk_rows(batch: int, total: int, chunk_size: int | None) -> int:
 def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.Tensor, queries: torch.Tensor,
                    beta, chunk_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``softmax(β sim(M, q)) @ V`` and ``log Σ_μ exp(β s_μ)``, streamed over chunks of memories.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eqs. :eq:`eq-ch03-lse` and :eq:`eq-ch03-update`.
 
     A running maximum ``m``, normaliser ``l`` and output ``acc`` are rescaled as each
     chunk arrives (the online softmax of Milakov & Gimelshein 2018), so at most
@@ -78,6 +84,8 @@ def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.T
 
 class AssociativeMemory(nn.Module):
     """Single-shot and iterated retrieval ``z = P · sep(sim(M, q))`` (Millidge et al. 2022; chapter 4).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
 
     ``memories [M, d]`` are stored as rows. ``similarity`` is a name from
     :mod:`hopnb.similarity` or any callable ``(memories [M, d], queries [B, d]) -> scores [B, M]``
@@ -283,6 +291,8 @@ class AssociativeMemory(nn.Module):
 def separation_conjugate(separation: _sep.Softmax | _sep.Entmax, scores: torch.Tensor) -> torch.Tensor:
     """``β⁻¹ Ψ*_α(β s)`` for each row of ``scores [B, M]``: the convex function whose gradient in
     ``s`` is the separation's output (U-Hop eq. (2.3); chapter 5).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-energy`.
 
     For α-entmax, ``Ψ*_α(θ) = max_p ⟨p, θ⟩ + H_α(p) = ⟨p*, θ⟩ + H_α(p*)`` with
     ``p* = α-entmax(θ)`` and the Tsallis entropy ``H_α(p) = Σ_μ (p_μ − p_μ^α) / (α(α − 1))``;

@@ -1,5 +1,7 @@
 """How well a retrieval did: errors per query and the fractions the papers report.
 
+Defined in :doc:`/book/ch04_universal_hopfield`.
+
 Every function takes ``retrieved [B, d]`` and ``targets [B, d]`` (the true sources),
 or weights, and returns a tensor ``[B]`` or a Python float.
 """
@@ -26,6 +28,8 @@ def _pair(retrieved, targets):
 def sse(retrieved: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Sum of squared errors per query, ``Σ_i (z_i − ξ_i)²``, ``[B]``.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`.
+
     >>> sse(torch.ones(1, 4), torch.zeros(1, 4))
     tensor([4.])
     """
@@ -37,6 +41,8 @@ def fraction_correct(retrieved: torch.Tensor, targets: torch.Tensor, threshold: 
     """Fraction of queries whose SSE is below ``threshold``: the UHN criterion (Millidge et al.
     2022; the paper's threshold is 50 for 784-pixel MNIST images, its code scales it by 784/d).
 
+    Defined in :doc:`/book/ch04_universal_hopfield`.
+
     >>> fraction_correct(torch.zeros(2, 4), torch.tensor([[0.0] * 4, [1.0] * 4]), threshold=1.0)
     0.5
     """
@@ -47,6 +53,8 @@ def fraction_correct(retrieved: torch.Tensor, targets: torch.Tensor, threshold: 
 def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: float = 0.8) -> float:
     """Fraction of queries with cosine similarity ≥ ``threshold`` between output and source:
     the criterion of the sparse Hopfield code (Hu et al. 2023).
+
+    Defined in :doc:`/book/ch05_uhop`.
 
     >>> fraction_cosine(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.1], [1.0, 0.0]]))
     0.5
@@ -61,6 +69,8 @@ def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None
     """Fraction of queries whose true ``source`` index (``[B]``) is recovered: the memory with the
     top weight (``weights [B, M]``), or the stored pattern nearest the output (``retrieved [B, d]``
     with ``memories [M, d]``, Euclidean) — A-Hop's notion of correct retrieval.
+
+    Defined in :doc:`/book/ch06_ahop`, Eq. :eq:`eq-ch06-map`.
 
     >>> source_accuracy(torch.tensor([1, 0]), weights=torch.tensor([[0.1, 0.9], [0.2, 0.8]]))
     0.5

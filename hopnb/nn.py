@@ -1,5 +1,7 @@
 """Hopfield layers for deep learning: batch-first ``nn.Module`` s built on the retrieval spine.
 
+Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
 Each layer retrieves ``z = sep(sim(K, ξ)) V`` for a batch of sets: states (queries)
 ``[N, S, d]``, stored patterns (keys) ``[N, L, d]`` and values ``[N, L, d_v]``. By default
 that is *all* they do — no normalisation, no projections, one update — so
@@ -53,6 +55,8 @@ def _callable(value, name: str, names):
 
 class Hopfield(nn.Module):
     """Hopfield retrieval as a layer: ``forward(states [N, S, d], stored [N, L, d], values=None)``.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
 
     ``values`` default to the stored patterns. Returns ``[N, S, d_v]`` (and the weights
     ``[N, S, L]`` with ``return_weights=True``; the last ones are also kept in
@@ -136,6 +140,8 @@ class Hopfield(nn.Module):
 class HopfieldPooling(nn.Module):
     """Pool a set into ``queries`` learned state patterns: ``[N, L, d] -> [N, queries, d_v]``.
 
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
     The learned states ``[queries, d]`` retrieve from the input set (stored = values =
     the input, unless ``values`` are given), as in Ramsauer et al.'s HopfieldPooling.
     ``options`` go to :class:`Hopfield`.
@@ -159,6 +165,8 @@ class HopfieldPooling(nn.Module):
 class HopfieldLayer(nn.Module):
     """A layer with learned stored patterns ``[memories, d]`` and targets ``[memories, d_v]``:
     ``[N, S, d] -> [N, S, d_v]``, a lookup into a trainable memory.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
 
     >>> HopfieldLayer(8, memories=16, d_out=3)(torch.randn(4, 5, 8)).shape
     torch.Size([4, 5, 3])

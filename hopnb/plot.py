@@ -1,5 +1,8 @@
 """The book's figure style, an image grid for stored / corrupted / retrieved patterns, and
-confidence bands and error bars for results over seeds."""
+confidence bands and error bars for results over seeds.
+
+Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,10 @@ STYLE = {
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (:data:`STYLE`) to every later figure."""
+    """Apply the book's matplotlib style (:data:`STYLE`) to every later figure.
+
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+    """
     mpl.rcParams.update(STYLE)
 
 
@@ -65,6 +71,8 @@ def _as_images(x: torch.Tensor, shape: Sequence[int], n: int, label: str = "") -
 def image_grid(rows: Mapping[str, torch.Tensor] | torch.Tensor, shape: Sequence[int], *, n: int = 8,
                size: float = 1.0, title: str | None = None):
     """Show patterns as images: one labelled row per entry of ``rows``, ``n`` columns.
+
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
 
     ``rows`` maps a row label (e.g. "stored", "corrupted", "retrieved") to patterns
     ``[k, d]`` that ``reshape(shape)`` turns into images (``(H, W)`` or ``(H, W, 3)``);
@@ -111,6 +119,8 @@ def image_grid(rows: Mapping[str, torch.Tensor] | torch.Tensor, shape: Sequence[
 def explorer(draw: Callable[..., "mpl.figure.Figure"], **controls):
     """An interactive figure that degrades to a static one.
 
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+
     ``draw(**values)`` returns a figure; its keyword defaults give the figure shown in
     static pages (the HTML book, CI). ``controls`` maps some of its parameters to an
     ipywidgets control or an ``interact``-style abbreviation (``(min, max, step)``, a
@@ -151,7 +161,10 @@ def explorer(draw: Callable[..., "mpl.figure.Figure"], **controls):
 
 def band(ax, x: Sequence[float], intervals, *, label: str | None = None, color=None, alpha: float = 0.2, **line):
     """Draw the means of ``intervals`` (:class:`hopnb.experiments.Interval`, one per ``x``)
-    as a line and their confidence intervals as a shaded band; returns the line."""
+    as a line and their confidence intervals as a shaded band; returns the line.
+
+    Defined in :doc:`/book/ch02_dense_associative_memory`.
+    """
     intervals = list(intervals)
     if len(intervals) != len(x):
         raise ValueError(f"band: one interval per x value; got {len(intervals)} intervals for {len(x)} x values")
@@ -162,7 +175,10 @@ def band(ax, x: Sequence[float], intervals, *, label: str | None = None, color=N
 
 
 def bars(ax, labels: Sequence[str], intervals, *, color=None, **kw):
-    """Draw ``intervals`` (one per label) as bars with their confidence intervals as error bars."""
+    """Draw ``intervals`` (one per label) as bars with their confidence intervals as error bars.
+
+    Defined in :doc:`/book/ch05_uhop`.
+    """
     intervals = list(intervals)
     if len(intervals) != len(labels):
         raise ValueError(f"bars: one interval per label; got {len(intervals)} intervals for {len(labels)} labels")

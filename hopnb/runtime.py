@@ -1,4 +1,7 @@
-"""Where computations run, how they are seeded and how large they are: one helper each."""
+"""Where computations run, how they are seeded and how large they are: one helper each.
+
+Defined in :doc:`/book/running`.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ _COLAB_HINT = "In Colab: Runtime > Change runtime type > T4 GPU, then run the no
 
 def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
     """Return the device the book computes on: CUDA when available, else CPU.
+
+    Defined in :doc:`/book/running`.
 
     ``name`` (or the environment variable ``HOPNB_DEVICE``) forces a device, for
     example ``"cpu"`` on a GPU machine. With ``verbose`` the choice is printed,
@@ -51,6 +56,8 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
 def seed_offset() -> int:
     """The book's seed offset: the environment variable ``HOPNB_SEED_OFFSET`` (default 0).
 
+    Defined in :doc:`/book/running`.
+
     :func:`seed` adds it to every seed, so ``HOPNB_SEED_OFFSET=1000`` re-runs every
     experiment of the book on fresh random draws; the chapters' claims must hold there too.
 
@@ -74,6 +81,8 @@ def seed_offset() -> int:
 def seed(n: int, device: torch.device | str | None = None) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA) with ``n + seed_offset()``; return a fresh
     generator on ``device`` (default the CPU) seeded the same way.
+
+    Defined in :doc:`/book/running`.
 
     Every random draw of the book goes through such a generator, so an experiment can
     be repeated without touching the global state, and the one switch
@@ -126,6 +135,8 @@ def generator_device(generator: torch.Generator | None, default: torch.device | 
 
 def knob(book, paper):
     """Return the size of a heavy experiment: ``book`` as the book runs it, or ``paper`` at the source's scale.
+
+    Defined in :doc:`/book/running`.
 
     Every heavy experiment of the book takes its size from one such knob. The
     environment variable ``HOPNB_SCALE`` picks the value for all of them at once:

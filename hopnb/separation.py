@@ -1,5 +1,7 @@
 """Separation functions: ``scores [B, M] -> weights [B, M]``, applied row by row.
 
+Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
 The second factor of the UHN retrieval ``z = P · sep(sim(M, q))`` (Millidge et al.
 2022; chapter 4, eq. (4.1)). Each is a small ``nn.Module``; an inverse temperature
 β always sits *inside* the separation (``softmax(β s)``), never after it.
@@ -57,7 +59,10 @@ def _check_scores(scores) -> None:
 
 class Separation(nn.Module):
     """Base class: ``forward(scores [B, M]) -> weights [B, M]``, row by row (over the last
-    dimension; leading batch dimensions ``[N, B, M]`` are allowed)."""
+    dimension; leading batch dimensions ``[N, B, M]`` are allowed).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+    """
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         _check_scores(scores)
@@ -90,6 +95,8 @@ class Elementwise(Separation):
 class Identity(Elementwise):
     """``sep(s) = s``: the classical Hopfield network's separation (chapter 1).
 
+    Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-hebb`.
+
     >>> Identity()(torch.tensor([[1.0, -2.0]]))
     tensor([[ 1., -2.]])
     """
@@ -101,6 +108,8 @@ class Identity(Elementwise):
 class Polynomial(Elementwise):
     """``sep(s) = s^n`` (``rectified``: ``max(s, 0)^n``), the dense associative memory of order n
     (Krotov & Hopfield 2016; chapter 2, eq. (2.2); its first-order update, chapter 4).
+
+    Defined in :doc:`/book/ch02_dense_associative_memory`, Eq. :eq:`eq-ch02-F`.
 
     A non-integer n needs ``rectified=True`` (negative bases have no real power).
 
@@ -140,6 +149,8 @@ class Threshold(Elementwise):
     """``sep(s) = 1[s ≥ θ]``: every memory within the threshold gets weight 1, as in sparse
     distributed memory (Kanerva 1988), with similarity = negative Hamming distance.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
     >>> Threshold(-1.0)(torch.tensor([[0.0, -1.0, -2.0]]))
     tensor([[1., 1., 0.]])
     """
@@ -159,6 +170,8 @@ class Softmax(Separation):
     """``sep(s) = softmax(β s)``, the modern continuous Hopfield network's separation
     (Ramsauer et al. 2020; chapter 3, eq. (3.4)). Computed with log-sum-exp, finite at any β.
 
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
     >>> Softmax(beta=1e6)(torch.tensor([[1.0, 0.0]]))
     tensor([[1., 0.]])
     """
@@ -177,6 +190,8 @@ class Softmax(Separation):
 class Max(Separation):
     """``sep(s) = onehot(argmax_μ s_μ)``: the limit of softmax(β s) as β → ∞ (ties go to the first).
 
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`, Eq. :eq:`eq-ch00-similarity`.
+
     >>> Max()(torch.tensor([[0.2, 0.7, 0.1]]))
     tensor([[0., 1., 0.]])
     """
@@ -188,6 +203,8 @@ class Max(Separation):
 class Entmax(Separation):
     """``sep(s) = α-entmax(β s)`` (Peters et al. 2019), the sparse modern Hopfield network's separation
     (Hu et al. 2023; U-Hop eq. (2.4); chapter 5). α → 1 is softmax, α = 2 is sparsemax.
+
+    Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-margin`.
 
     Its output is exactly one-hot when the top score beats the runner-up by at least
     ``1 / (β (α − 1))`` (U-Hop eq. (E.1)). Uses the ``entmax`` package (exact sort-based
@@ -220,6 +237,8 @@ class Sparsemax(Entmax):
     """``sep(s) = sparsemax(β s)``, the Euclidean projection of ``β s`` onto the simplex
     (Martins & Astudillo 2016): α-entmax with α = 2. One-hot iff the margin is ≥ 1/β.
 
+    Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-margin`.
+
     >>> Sparsemax()(torch.tensor([[0.5, 0.0]]))
     tensor([[0.7500, 0.2500]])
     """
@@ -242,7 +261,10 @@ NAMES = tuple(_REGISTRY)
 
 
 def get(name: str, **params) -> Separation:
-    """The separation called ``name`` built with ``params``, e.g. ``get("softmax", beta=8.0)``."""
+    """The separation called ``name`` built with ``params``, e.g. ``get("softmax", beta=8.0)``.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown separation {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"scores [B, M] -> weights [B, M])")

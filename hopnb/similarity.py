@@ -1,5 +1,7 @@
 """Similarity functions: ``(memories [M, d], queries [B, d]) -> scores [B, M]``, higher = more similar.
 
+Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
 The first factor of the universal Hopfield network (UHN) retrieval
 ``z = P · sep(sim(M, q))`` (Millidge et al. 2022; chapter 4, eq. (4.1)).
 Distances enter as *negative* distances, so that the most similar memory has the
@@ -53,6 +55,8 @@ def _checked(fn=None, *, eps_may_be_zero: bool = False):
 def dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     """Dot product, ``s_{bμ} = q_b · ξ_μ`` (chapter 0, eq. (1); chapter 3).
 
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
     >>> dot(torch.eye(2), torch.tensor([[2.0, 1.0]]))
     tensor([[2., 1.]])
     """
@@ -62,6 +66,8 @@ def dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
 @_checked
 def cosine(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = 1e-8) -> torch.Tensor:
     """Cosine similarity, ``s_{bμ} = q_b · ξ_μ / (‖q_b‖ ‖ξ_μ‖)``, in [-1, 1].
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
 
     >>> cosine(torch.eye(2), torch.tensor([[3.0, 0.0]]))
     tensor([[1., 0.]])
@@ -77,6 +83,8 @@ def _distance_score(dist: torch.Tensor, reciprocal: bool, eps: float) -> torch.T
 def euclidean(memories: torch.Tensor, queries: torch.Tensor, *, squared: bool = False, reciprocal: bool = False,
               eps: float = 1e-8) -> torch.Tensor:
     """Negative Euclidean distance, ``s_{bμ} = -‖q_b - ξ_μ‖`` (``squared``: ``-‖q_b - ξ_μ‖²``).
+
+    Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`, Eq. :eq:`eq-ch00-similarity`.
 
     ``reciprocal=True`` gives ``1 / (dist + eps)``, the UHN code's form (there with
     ``squared=True``). Both forms use matrix products (``torch.cdist`` does for
@@ -99,6 +107,8 @@ def manhattan(memories: torch.Tensor, queries: torch.Tensor, *, reciprocal: bool
               eps: float = 1e-8, backend: str | None = None) -> torch.Tensor:
     """Negative Manhattan (ℓ1) distance, ``s_{bμ} = -Σ_i |q_{bi} - ξ_{μi}|``.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
     ``reciprocal=True`` gives ``1 / (dist + eps)``, the UHN code's form. The distances come
     from :func:`hopnb.l1.distance`: a compiled CPU kernel where it runs, else
     ``torch.cdist(p=1)``; ``backend`` (``"auto"``, ``"kernel"``, ``"cdist"``, or None for the
@@ -115,7 +125,10 @@ NAMES = tuple(_REGISTRY)
 
 
 def get(name: str, **params) -> Similarity:
-    """The similarity called ``name`` with its keyword ``params`` bound, e.g. ``get("euclidean", squared=True)``."""
+    """The similarity called ``name`` with its keyword ``params`` bound, e.g. ``get("euclidean", squared=True)``.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown similarity {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"(memories [M, d], queries [B, d]) -> scores [B, M])")
@@ -133,7 +146,10 @@ def cosine_eps(sim) -> float | None:
 
 
 def unchecked(sim: str | Similarity) -> Similarity:
-    """The bare computation behind ``sim`` (a name, a hopnb similarity, a partial of one, or any callable)."""
+    """The bare computation behind ``sim`` (a name, a hopnb similarity, a partial of one, or any callable).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+    """
     if isinstance(sim, str):
         sim = get(sim)
     if isinstance(sim, functools.partial) and hasattr(sim.func, "raw"):
@@ -196,6 +212,8 @@ def _cross(a: torch.Tensor, b: torch.Tensor, eps: float) -> torch.Tensor:
 def l1_dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     """L1-normalised dot product, ``s_{bμ} = (q_b / Σ_i q_{bi}) · (ξ_μ / Σ_i ξ_{μi})`` (chapter 4, eq. (4.2)).
 
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-l1dot`.
+
     The "dot product" of every experiment in the UHN code: each memory and the query are
     divided by their sums first, which removes the raw dot product's preference for bright
     memories. (The code then also divides the scores by their sum over the memories; that
@@ -213,6 +231,8 @@ def l1_dot(memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
 def kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EPS_UHN, reciprocal: bool = False) -> torch.Tensor:
     """Negative Kullback–Leibler divergence of each memory from the query, ``s_{bμ} = −KL(ξ̂_μ ‖ q̂_b)``,
     between the patterns normalised to sum 1 (chapter 4, eq. (4.3)).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-kl`.
 
     ``KL_ε(p ‖ q) = Σ_i p_i [log(p_i + ε) − log(q_i + ε)]``: ``eps`` is the UHN code's
     smoothing (default 1e-4; ``eps=0`` gives the exact divergence, ``+inf`` where the
@@ -237,6 +257,8 @@ def reverse_kl(memories: torch.Tensor, queries: torch.Tensor, *, eps: float = EP
     """Negative reverse Kullback–Leibler divergence, ``s_{bμ} = −KL(q̂_b ‖ ξ̂_μ)`` (chapter 4, eq. (4.3)):
     :func:`kl` with the roles of memory and query swapped, same ``eps`` and ``reciprocal``.
 
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-kl`.
+
     The query's zeros (a masked half) drop out of the sum, so the memory is judged only
     where the query has mass.
 
@@ -254,6 +276,8 @@ def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float 
                    reciprocal: bool = False) -> torch.Tensor:
     """Negative Jensen–Shannon divergence, ``s_{bμ} = −JS(ξ̂_μ, q̂_b)`` with
     ``JS(p, q) = ½ KL_ε(p ‖ m) + ½ KL_ε(q ‖ m)``, ``m = (p + q) / 2`` (chapter 4, eq. (4.4)).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-js`.
 
     ``eps`` and ``reciprocal`` as in :func:`kl`; with ``eps=0`` it is the exact divergence,
     symmetric and at most ``log 2``. The mixture term ``Σ_i m_i log(m_i + ε)`` does not

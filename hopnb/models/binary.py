@@ -1,5 +1,7 @@
 """Binary attractor networks: the classical Hopfield network and dense associative memories.
 
+Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-update`.
+
 States are ±1 vectors, rows of ``states [B, d]``; every update is batched over the B
 states. An asynchronous sweep visits the d units once each, in an order drawn from a
 seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1).
@@ -38,7 +40,10 @@ def _sign(x: torch.Tensor) -> torch.Tensor:
 class Dynamics(NamedTuple):
     """What :meth:`BinaryNetwork.run` returns: the final ``state [B, d]``, the number of
     ``sweeps`` run, ``converged [B]`` (the last sweep changed nothing), and with
-    ``record_energy`` the ``energies [sweeps + 1, B]`` (the initial one first), else None."""
+    ``record_energy`` the ``energies [sweeps + 1, B]`` (the initial one first), else None.
+
+    Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-update`.
+    """
 
     state: torch.Tensor
     sweeps: int
@@ -47,7 +52,10 @@ class Dynamics(NamedTuple):
 
 
 class BinaryNetwork(nn.Module):
-    """Shared dynamics of the binary networks; subclasses give ``energy`` and ``_sweep``."""
+    """Shared dynamics of the binary networks; subclasses give ``energy`` and ``_sweep``.
+
+    Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-update`.
+    """
 
     patterns: torch.Tensor
 
@@ -107,6 +115,8 @@ class BinaryNetwork(nn.Module):
 class ClassicalHopfield(BinaryNetwork):
     """The classical Hopfield network (Hopfield 1982; chapter 1).
 
+    Defined in :doc:`/book/ch01_classical_hopfield`, Eqs. :eq:`eq-ch01-hebb`, :eq:`eq-ch01-update` and :eq:`eq-ch01-energy`.
+
     Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (chapter 1, eq. (1.1)),
     energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)`` with
     sgn(0) = +1.
@@ -161,6 +171,8 @@ class ClassicalHopfield(BinaryNetwork):
 
 class DenseAssociativeMemory(BinaryNetwork):
     """Dense associative memory (Krotov & Hopfield 2016; Demircigil et al. 2017; chapter 2).
+
+    Defined in :doc:`/book/ch02_dense_associative_memory`, Eqs. :eq:`eq-ch02-energy` and :eq:`eq-ch02-update`.
 
     Energy ``E(x) = −Σ_μ F(ξ_μᵀ x)`` (chapter 2, eq. (2.1)) with the interaction function ``F``:
     ``"polynomial"`` ``F(z) = zⁿ``, ``"rectified"`` ``F(z) = max(z, 0)ⁿ``, or

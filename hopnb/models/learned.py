@@ -1,4 +1,7 @@
-"""The models that learn their similarity: U-Hop (learned kernel) and A-Hop (learned footprint)."""
+"""The models that learn their similarity: U-Hop (learned kernel) and A-Hop (learned footprint).
+
+Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-retrieval`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ __all__ = ["UHop", "AdaptiveHopfield"]
 class UHop(AssociativeMemory):
     """U-Hop (Wu, Hu et al. 2024, Algorithm 1; chapter 5): a modern Hopfield network whose
     similarity is the learned kernel ``K(ξ, x) = ⟨W ξ, W x⟩``.
+
+    Defined in :doc:`/book/ch05_uhop`, Eqs. :eq:`eq-ch05-kernel` and :eq:`eq-ch05-retrieval`.
 
     ``fit`` runs Stage I (separation-loss descent on W, then row normalisation); calling
     the memory, or ``retrieve`` for T steps, is Stage II, ``x ← Ξ Sep(β K(Ξ, x))``
@@ -59,6 +64,8 @@ class UHop(AssociativeMemory):
 class AdaptiveHopfield(AssociativeMemory):
     """A-Hop (ICLR 2026; chapter 6): softmax retrieval ``y = softmax(s(Ξ, x)) Ξ`` with the
     learned footprint similarity ``s`` of :class:`hopnb.footprint.FootprintSimilarity`.
+
+    Defined in :doc:`/book/ch06_ahop`, Eq. :eq:`eq-ch06-similarity`.
 
     The scale of the scores is learned inside ``s`` (``beta_dis``, ``beta_dot``), so the
     softmax has β = 1. ``fit`` trains ``s`` by cross-entropy on ``(source, variant)`` pairs:

@@ -1,4 +1,7 @@
-"""The modern continuous Hopfield network and the universal Hopfield network."""
+"""The modern continuous Hopfield network and the universal Hopfield network.
+
+Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-energy`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ any similarity × separation × projection."""
 
 class ModernHopfield(AssociativeMemory):
     """The modern continuous Hopfield network (Ramsauer et al. 2020; chapter 3).
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eqs. :eq:`eq-ch03-energy` and :eq:`eq-ch03-update`.
 
     Energy ``E(x) = −lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` (chapter 3, eq. (3.2)); its
     concave–convex update is ``x ← Ξᵀ softmax(β Ξ x)`` (eq. (3.4)), i.e. dot similarity,
@@ -39,6 +44,8 @@ class ModernHopfield(AssociativeMemory):
 def separation_margins(memories: torch.Tensor) -> torch.Tensor:
     """``Δ_μ = ξ_μᵀξ_μ − max_{ν≠μ} ξ_νᵀξ_μ`` for every memory, ``[M]`` (Ramsauer et al. 2020;
     chapter 3, eq. (3.5)): how far a pattern stands above its closest rival in dot product.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-separation`.
 
     >>> separation_margins(torch.eye(2)).tolist()
     [1.0, 1.0]
