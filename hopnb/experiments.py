@@ -166,14 +166,22 @@ class Interval(NamedTuple):
         return (self.high - self.low) / 2
 
     def excludes(self, value: float = 0.0) -> bool:
-        """Whether the interval lies wholly above or wholly below ``value``."""
+        """Whether the interval lies wholly above or wholly below ``value``.
+
+        >>> interval([0.8, 0.9, 1.0]).excludes(0.5), interval([0.8, 0.9, 1.0]).excludes(0.9)
+        (True, False)
+        """
         return self.low > value or self.high < value
 
     def __str__(self) -> str:
         return f"{self.mean:.3g} ± {self.half_width:.2g} (95 % CI, n = {self.n})" if self.n > 1 else f"{self.mean:.3g}"
 
     def format(self, digits: int = 2) -> str:
-        """``"mean ± half-width"`` with ``digits`` decimals, e.g. for a table."""
+        """``"mean ± half-width"`` with ``digits`` decimals, e.g. for a table.
+
+        >>> interval([0.8, 0.9, 1.0]).format()
+        '0.90 ± 0.25'
+        """
         return f"{self.mean:.{digits}f} ± {self.half_width:.{digits}f}"
 
 

@@ -154,6 +154,9 @@ def separation_loss_bound(n_memories: int, t: float = 2.0) -> float:
     """The lower bound ``−2t · M / (M − 1)`` of the average separation loss (chapter 5, eq. (5.4)).
 
     Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-bound`.
+
+    >>> round(separation_loss_bound(10, t=2.0), 4)
+    -4.4444
     """
     n_memories = check_int(n_memories, "n_memories", minimum=2)
     t = check_positive(t, "t")

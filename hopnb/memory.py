@@ -61,6 +61,11 @@ def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.T
     chunk arrives (the online softmax of Milakov & Gimelshein 2018), so at most
     ``[B, chunk]`` scores exist at once and the result equals the one-shot softmax.
     Returns ``(z [B, d'], lse [B])``; ``lse / β`` is ``lse(β, s)`` of chapter 3, eq. (3.1).
+
+    >>> memories, queries = torch.eye(4), torch.tensor([[1.0, 0.5, 0.0, 0.0]])
+    >>> z, lse = stream_softmax(_sim.dot, memories, memories, queries, beta=2.0, chunk_size=1)
+    >>> torch.allclose(z, torch.softmax(2.0 * queries @ memories.T, dim=1) @ memories)
+    True
     """
     total = memories.shape[0]
     step = _chunk_rows(queries.shape[0], total, chunk_size)
@@ -169,12 +174,20 @@ class AssociativeMemory(nn.Module):
         return self._score(self.memories[rows], queries)
 
     def scores(self, queries: torch.Tensor) -> torch.Tensor:
-        """Similarity scores ``[B, M]`` of every memory for every query."""
+        """Similarity scores ``[B, M]`` of every memory for every query.
+
+        >>> AssociativeMemory(torch.eye(2)).scores(torch.tensor([[2.0, 1.0]]))
+        tensor([[2., 1.]])
+        """
         self._check_queries(queries)
         return torch.cat([self._scores(queries, rows) for rows in self._chunks(queries.shape[0])], dim=1)
 
     def weights(self, queries: torch.Tensor) -> torch.Tensor:
-        """Separated weights ``sep(sim(M, q))``, ``[B, M]``."""
+        """Separated weights ``sep(sim(M, q))``, ``[B, M]``.
+
+        >>> AssociativeMemory(torch.eye(2), separation="max").weights(torch.tensor([[2.0, 1.0]]))
+        tensor([[1., 0.]])
+        """
         scores = self.scores(queries)
         w = self.separation(scores)
         if not isinstance(w, torch.Tensor) or w.shape != scores.shape:
@@ -186,7 +199,12 @@ class AssociativeMemory(nn.Module):
     # ----------------------------------------------------------------- retrieval
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
-        """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``."""
+        """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``.
+
+        >>> mem = AssociativeMemory(torch.eye(2), separation=_sep.Softmax(beta=1.0))
+        >>> mem(torch.tensor([[1.0, 0.0]]))
+        tensor([[0.7311, 0.2689]])
+        """
         self._check_queries(queries)
         out = self._forward(queries)
         if isinstance(self.separation, _sep.Polynomial) and self.separation.normalize and \
@@ -229,6 +247,11 @@ class AssociativeMemory(nn.Module):
         With ``tol`` it stops early once no state moves by more than ``tol`` (max-norm).
         With ``record`` it keeps the query and the states after each update, at most
         ``max_record`` of them (the earliest).
+
+        >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=10.0))
+        >>> r = mem.retrieve(torch.tensor([[0.6, 0.4, 0.0]]), steps=20, tol=1e-4, record=True)
+        >>> r.state.round(decimals=3), r.steps, r.converged, tuple(r.trajectory.shape)
+        (tensor([[1., 0., 0.]]), 4, tensor([True]), (5, 1, 3))
         """
         if self.projection is not None and self.projection.shape[1] != self.memories.shape[1]:
             raise ValueError(f"iterated retrieval needs outputs of the query's size d={self.memories.shape[1]}; "
@@ -267,6 +290,11 @@ class AssociativeMemory(nn.Module):
         U-Hop eq. (2.3)): ``E(x) = ½ xᵀx − β⁻¹ Ψ*_α(β Ξx)``, see :func:`separation_conjugate`.
         In both cases :meth:`forward` is the energy's concave–convex update, so iterating
         never raises it.
+
+        >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=10.0))
+        >>> r = mem.retrieve(torch.tensor([[0.6, 0.4, 0.0]]), steps=4, record=True)
+        >>> mem.energy(r.trajectory[:, 0])
+        tensor([0.2570, 0.1242, 0.1099, 0.1099, 0.1099])
         """
         self._check_queries(states)
         sim_fn = getattr(self.similarity, "func", self.similarity)

@@ -62,6 +62,14 @@ class Separation(nn.Module):
     dimension; leading batch dimensions ``[N, B, M]`` are allowed).
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    A subclass gives ``separate``; ``forward`` checks the scores and the weights:
+
+    >>> class Square(Separation):
+    ...     def separate(self, scores):
+    ...         return scores ** 2
+    >>> Square()(torch.tensor([[1.0, -2.0]]))
+    tensor([[1., 4.]])
     """
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
@@ -264,6 +272,11 @@ def get(name: str, **params) -> Separation:
     """The separation called ``name`` built with ``params``, e.g. ``get("softmax", beta=8.0)``.
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> get("softmax", beta=8.0)
+    Softmax(beta=8)
+    >>> get("max")(torch.tensor([[0.2, 0.7, 0.1]]))
+    tensor([[0., 1., 0.]])
     """
     if name not in _REGISTRY:
         raise ValueError(f"unknown separation {name!r}; known: {', '.join(NAMES)} (or pass any callable "

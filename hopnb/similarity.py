@@ -128,6 +128,9 @@ def get(name: str, **params) -> Similarity:
     """The similarity called ``name`` with its keyword ``params`` bound, e.g. ``get("euclidean", squared=True)``.
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> get("euclidean", squared=True)(torch.eye(2), torch.tensor([[1.0, 1.0]]))
+    tensor([[-1., -1.]])
     """
     if name not in _REGISTRY:
         raise ValueError(f"unknown similarity {name!r}; known: {', '.join(NAMES)} (or pass any callable "
@@ -149,6 +152,9 @@ def unchecked(sim: str | Similarity) -> Similarity:
     """The bare computation behind ``sim`` (a name, a hopnb similarity, a partial of one, or any callable).
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> unchecked("dot")(torch.eye(2), torch.tensor([[3.0, 4.0]]))
+    tensor([[3., 4.]])
     """
     if isinstance(sim, str):
         sim = get(sim)
