@@ -236,11 +236,21 @@ class VariantDistribution:
 
     @staticmethod
     def of(corruption: Corruption, **params) -> Corruption:
-        """``corruption`` with its parameters bound, e.g. ``of(mask_pixels, fraction=0.5)``."""
+        """``corruption`` with its parameters bound, e.g. ``of(mask_pixels, fraction=0.5)``.
+
+        >>> VariantDistribution.of(mask_pixels, fraction=0.5).keywords
+        {'fraction': 0.5}
+        """
         return functools.partial(corruption, **params)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` pairs: ``source [n]`` (int64 indices into the memories) and ``variants [n, d]``."""
+        """``n`` pairs: ``source [n]`` (int64 indices into the memories) and ``variants [n, d]``.
+
+        >>> dist = VariantDistribution(torch.ones(2, 4), [VariantDistribution.of(mask_pixels, fraction=0.5)])
+        >>> source, variants = dist.sample(3, generator=torch.Generator().manual_seed(0))
+        >>> source.dtype, tuple(variants.shape), bool(((variants == 0) | (variants == 1)).all())
+        (torch.int64, (3, 4), True)
+        """
         n = check_int(n, "n")
         device = self.memories.device
         where = generator_device(generator, device)

@@ -154,6 +154,9 @@ class Interval(NamedTuple):
     """A mean over ``n`` replicates and its confidence interval ``[low, high]``.
 
     Defined in :doc:`/book/ch02_dense_associative_memory`.
+
+    >>> round(Interval(mean=0.9, low=0.8, high=1.0, n=3).half_width, 3)
+    0.1
     """
 
     mean: float
@@ -163,6 +166,7 @@ class Interval(NamedTuple):
 
     @property
     def half_width(self) -> float:
+        """Half the interval's width, ``(high − low) / 2``."""
         return (self.high - self.low) / 2
 
     def excludes(self, value: float = 0.0) -> bool:

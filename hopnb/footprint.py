@@ -160,7 +160,11 @@ class FootprintSimilarity(nn.Module):
 
     def coefficients(self, base: str) -> torch.Tensor:
         """``c [d]`` with ``s = cᵀ q̃``: the reverse cumulative sum of ``w`` (or ``w`` itself
-        without U)."""
+        without U).
+
+        >>> FootprintSimilarity(3).coefficients("dis").detach()
+        tensor([1., 1., 1.])
+        """
         w = self.w[base]
         return w.flip(0).cumsum(0).flip(0) if self.cumulative else w
 

@@ -40,6 +40,10 @@ def use_style() -> None:
     """Apply the book's matplotlib style (:data:`STYLE`) to every later figure.
 
     Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`.
+
+    >>> use_style()
+    >>> mpl.rcParams["image.cmap"]
+    'gray'
     """
     mpl.rcParams.update(STYLE)
 
@@ -164,6 +168,13 @@ def band(ax, x: Sequence[float], intervals, *, label: str | None = None, color=N
     as a line and their confidence intervals as a shaded band; returns the line.
 
     Defined in :doc:`/book/ch02_dense_associative_memory`.
+
+    >>> from hopnb.experiments import interval
+    >>> fig, ax = plt.subplots()
+    >>> line = band(ax, [1, 2], [interval([0.8, 0.9, 1.0]), interval([0.5, 0.6, 0.7])], label="softmax")
+    >>> [float(round(y, 2)) for y in line.get_ydata()]
+    [0.9, 0.6]
+    >>> plt.close(fig)
     """
     intervals = list(intervals)
     if len(intervals) != len(x):
@@ -178,6 +189,12 @@ def bars(ax, labels: Sequence[str], intervals, *, color=None, **kw):
     """Draw ``intervals`` (one per label) as bars with their confidence intervals as error bars.
 
     Defined in :doc:`/book/ch05_uhop`.
+
+    >>> from hopnb.experiments import interval
+    >>> fig, ax = plt.subplots()
+    >>> len(bars(ax, ["dot", "cosine"], [interval([0.8, 0.9, 1.0]), interval([0.5, 0.6, 0.7])]))
+    2
+    >>> plt.close(fig)
     """
     intervals = list(intervals)
     if len(intervals) != len(labels):

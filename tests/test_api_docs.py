@@ -97,3 +97,10 @@ def test_every_public_module_has_an_api_page():
         page = f"book/api/{modname.split('.')[-1]}"
         assert page in toc, f"{modname} has no page {page} in _toc.yml"
         assert f"automodule:: {modname}\n" in (ROOT / f"{page}.md").read_text(), f"{page}.md does not document {modname}"
+
+
+@pytest.mark.parametrize("chapter", sorted((ROOT / "book").glob("ch*.ipynb")), ids=lambda p: p.name)
+def test_every_chapter_links_the_api_it_introduces(chapter):
+    cells = json.loads(chapter.read_text())["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "**API:**" in text and "{doc}`api/" in text, f"{chapter.name} has no '**API:**' line linking book/api pages"
