@@ -5,11 +5,12 @@ Retrieval is ``z = P · sep(sim(M, q))`` (the universal Hopfield network view):
 and :class:`hopnb.AssociativeMemory` composes them, streaming over the memories.
 """
 
-from . import corrupt, data, experiments, footprint, kernel, l1, metrics, models, nn, plot, separation, similarity
+from . import (corrupt, data, experiments, footprint, functional, kernel, l1, metrics, models, nn, plot, separation,
+               similarity)
 from .memory import AssociativeMemory, Retrieval
 from .runtime import device, knob, seed, seed_offset
 
 __version__ = "0.1.0"
 
-__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "footprint", "kernel", "knob",
+__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "footprint", "functional", "kernel", "knob",
            "l1", "metrics", "models", "nn", "plot", "seed", "seed_offset", "separation", "similarity"]

@@ -11,6 +11,11 @@ The same rules hold everywhere a check is made:
   about 3e17 for float32 and d = 784 — beyond that the result would be inf or NaN;
 * numbers (β, thresholds, biases, learning rates) are real and finite, sizes and counts
   are ints (not bools), and each in its range.
+
+Shapes, dtypes and devices are checked on every call. Checks that read the data
+(finiteness, ranges) need the values on the host: on every call they run only where that
+costs no device synchronisation (:func:`free`: a CPU tensor, outside ``torch.compile``);
+on an accelerator they run once, when a memory is built and when ``retrieve`` starts.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ import torch
 
 DTYPES = (torch.float32, torch.float64)
 _DTYPE_NAMES = "torch.float32 or torch.float64"
+
+
+def free(x: torch.Tensor) -> bool:
+    """Whether a check that reads ``x``'s values is free: eager mode on a CPU tensor (no device
+    synchronisation, no graph break under ``torch.compile``)."""
+    return x.device.type == "cpu" and not torch.compiler.is_compiling()
 
 
 def shape_str(x: torch.Tensor) -> str:

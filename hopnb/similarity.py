@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from . import l1
 from ._validate import check_norms, check_pair, check_positive
 
-__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "NAMES"]
+__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "attention_form", "self_term", "NAMES"]
 
 Similarity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -139,6 +139,33 @@ def unchecked(sim: str | Similarity) -> Similarity:
     if isinstance(sim, functools.partial) and hasattr(sim.func, "raw"):
         return functools.partial(sim.func.raw, *sim.args, **sim.keywords)
     return getattr(sim, "raw", sim)
+
+
+def attention_form(sim) -> str | None:
+    """How ``softmax(β sim(K, q))`` maps onto :func:`torch.nn.functional.scaled_dot_product_attention`:
+    ``"dot"`` for the dot product (scale β), ``"squared_euclidean"`` for ``euclidean(squared=True)``
+    (``−‖q − ξ‖² = 2 qᵀξ − ‖ξ‖² − ‖q‖²``: scale 2β and an additive bias ``−β‖ξ‖²``, the query's own
+    term cancelling in the softmax), None for any other similarity."""
+    raw = unchecked(sim)
+    if raw is dot.raw:
+        return "dot"
+    if (isinstance(raw, functools.partial) and raw.func is euclidean.raw and not raw.args
+            and raw.keywords.get("squared") and not raw.keywords.get("reciprocal")):
+        return "squared_euclidean"
+    return None
+
+
+def self_term(sim) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``x -> ½ sim(x, x)`` row by row, the convex term of the energy, for the similarities that are
+    inner products: the dot product (``½ xᵀx``, chapter 3, eq. (3.2)) and any similarity object with a
+    ``self_term`` method (the kernel ``½ ‖W x‖²``, U-Hop eq. (2.2)); None for the others.
+
+    >>> self_term("dot")(torch.tensor([[3.0, 4.0]]))
+    tensor([12.5000])
+    """
+    if unchecked(sim) is dot.raw:
+        return lambda x: 0.5 * x.square().sum(dim=-1)
+    return getattr(sim, "self_term", None)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import hopnb
 from hopnb import separation as S
 
 scores_arrays = arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 12)),
@@ -98,8 +99,32 @@ def test_bad_parameters_are_named(make, message):
         make()
 
 
-def test_beta_may_be_a_learnable_tensor():
-    beta = torch.tensor(2.0, requires_grad=True)
-    w = S.softmax(beta=beta)(torch.tensor([[1.0, 0.0]]))
+@pytest.mark.parametrize("make", [lambda b: S.softmax(beta=b), lambda b: S.sparsemax(beta=b),
+                                  lambda b: S.entmax(alpha=1.5, beta=b)])
+def test_learnable_beta_is_a_positive_parameter(make):
+    sep = make(torch.tensor(2.0, requires_grad=True))
+    assert [name for name, _ in sep.named_parameters()][-1] == "log_beta"
+    assert float(sep.beta.detach()) == pytest.approx(2.0)
+    w = sep(torch.tensor([[0.3, 0.0]]))
     w[0, 0].backward()
-    assert beta.grad is not None and beta.grad.item() > 0
+    assert sep.log_beta.grad is not None and sep.log_beta.grad.item() > 0
+    assert sep.double().log_beta.dtype == torch.float64 and isinstance(make(2.0).beta, float)
+    with pytest.raises(ValueError, match="beta must be"):
+        make(torch.tensor(-3.0, requires_grad=True))
+
+
+def test_learnable_beta_and_alpha_are_trained_by_an_optimiser():
+    torch.manual_seed(0)
+    memories, queries = torch.randn(20, 6, dtype=torch.float64), torch.randn(8, 6, dtype=torch.float64)
+    for sep in (S.softmax(beta=0.5, learnable=True), S.entmax(alpha=1.5, beta=0.5, learnable=True)):
+        mem = hopnb.AssociativeMemory(memories, "dot", sep)
+        before = {name: p.detach().clone() for name, p in mem.named_parameters()}
+        assert set(before) == ({"separation.log_beta"} if isinstance(sep, S.Softmax)
+                               else {"separation.log_alpha", "separation.log_beta"})
+        optimiser = torch.optim.Adam(mem.parameters(), lr=0.1)
+        for _ in range(3):
+            optimiser.zero_grad()
+            (mem(queries) - memories[:8]).square().sum().backward()
+            optimiser.step()
+        assert all(not torch.equal(before[name], p) for name, p in mem.named_parameters())
+        assert sep.beta.item() > 0 and (not isinstance(sep, S.Entmax) or sep.alpha.item() > 1)
