@@ -128,3 +128,12 @@ def test_learnable_beta_and_alpha_are_trained_by_an_optimiser():
             optimiser.step()
         assert all(not torch.equal(before[name], p) for name, p in mem.named_parameters())
         assert sep.beta.item() > 0 and (not isinstance(sep, S.Entmax) or sep.alpha.item() > 1)
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.5, 1.3])
+def test_entmax_gradient_passes_gradcheck_and_torch_func(alpha):
+    s = torch.randn(3, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64, requires_grad=True)
+    sep = S.entmax(alpha=alpha, beta=0.8)
+    assert torch.autograd.gradcheck(sep, (s,))
+    first = torch.func.grad(lambda x: sep(x)[:, 0].sum())(s.detach())
+    torch.testing.assert_close(first, torch.autograd.grad(sep(s)[:, 0].sum(), s)[0])
