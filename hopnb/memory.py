@@ -155,8 +155,9 @@ class AssociativeMemory(nn.Module):
                 trajectory.append(state)
             if tol is not None and bool(converged.all()):
                 break
-        check_result(state, "the retrieval", "the scores (times beta) overflow the separation in "
-                     f"{state.dtype}; lower beta, rescale the memories and queries or use torch.float64")
+        if free(state):
+            check_result(state, "the retrieval", "the scores (times beta) overflow the separation in "
+                         f"{state.dtype}; lower beta, rescale the memories and queries or use torch.float64")
         return Retrieval(state, done, converged, torch.stack(trajectory) if record else None)
 
     # ----------------------------------------------------------------- energy
