@@ -137,3 +137,27 @@ def test_entmax_gradient_passes_gradcheck_and_torch_func(alpha):
     assert torch.autograd.gradcheck(sep, (s,))
     first = torch.func.grad(lambda x: sep(x)[:, 0].sum())(s.detach())
     torch.testing.assert_close(first, torch.autograd.grad(sep(s)[:, 0].sum(), s)[0])
+
+
+def test_star_imports_shadow_no_builtin():
+    import builtins
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(hopnb.__path__, "hopnb."):
+        module = importlib.import_module(info.name)
+        names = getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")])
+        assert not set(names) & set(dir(builtins)), info.name
+    namespace = {}
+    exec("from hopnb.separation import *", namespace)
+    assert "max" not in namespace and S.max is S.Max  # still there by its attribute name
+
+
+def test_names_classes_and_objects_build_the_same_separation():
+    memories, queries = torch.rand(20, 5), torch.rand(3, 5)
+    reference = hopnb.AssociativeMemory(memories, "dot", S.Softmax())(queries)
+    for sep in ("softmax", S.softmax, S.Softmax, S.softmax(beta=1.0)):
+        torch.testing.assert_close(hopnb.AssociativeMemory(memories, "dot", sep)(queries), reference)
+        assert hopnb.nn.Hopfield(separation=sep)(queries[None], memories[None]).shape == (1, 3, 5)
+    with pytest.raises(TypeError, match="separation Polynomial needs parameters"):
+        hopnb.AssociativeMemory(memories, "dot", S.polynomial)
