@@ -2,7 +2,9 @@
 
 Retrieval is ``z = P · sep(sim(M, q))`` (the universal Hopfield network view):
 :mod:`hopnb.similarity` scores, :mod:`hopnb.separation` turns scores into weights,
-and :class:`hopnb.AssociativeMemory` composes them, streaming over the memories.
+:func:`hopnb.functional.retrieve` composes them (the attention kernel where it applies,
+streaming over the memories otherwise), under :class:`hopnb.AssociativeMemory`, the
+models and the layers of :mod:`hopnb.nn`.
 """
 
 from . import (corrupt, data, experiments, footprint, functional, kernel, l1, metrics, models, nn, plot, separation,

@@ -28,6 +28,7 @@ by construction, listed by ``.parameters()`` and moved by ``.to()``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable
 
@@ -339,10 +340,15 @@ class Softmax(Separation):
         return torch.softmax(self.beta * scores, dim=-1)
 
     def stream(self, chunks: Chunks) -> torch.Tensor:
-        """The online softmax (Milakov & Gimelshein 2018): a running maximum ``m``, normaliser ``l``
-        and output are rescaled as each chunk arrives, so the result equals the one-shot softmax."""
+        """One chunk: ``softmax(β s) V``. More: the online softmax (Milakov & Gimelshein 2018), a running
+        maximum ``m``, normaliser ``l`` and output rescaled as each chunk arrives, so that the result
+        equals the one-shot softmax."""
+        chunks = iter(chunks)
+        first, second = next(chunks), next(chunks, None)
+        if second is None:
+            return self.separate(first[0]) @ first[1]
         beta, m = self.beta, None
-        for scores, values in chunks:
+        for scores, values in itertools.chain((first, second), chunks):
             a = beta * scores
             top = a.amax(dim=-1, keepdim=True)
             if m is None:
