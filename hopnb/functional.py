@@ -34,15 +34,6 @@ SCORE_BUDGET = 1 << 26
 """Bytes of scores held at once (64 MiB) before retrieval streams over chunks of memories."""
 
 
-def _similarity(similarity) -> Callable:
-    if isinstance(similarity, str):
-        return _sim.get(similarity)
-    if not callable(similarity):
-        raise TypeError(f"similarity must be a name ({', '.join(_sim.NAMES)}) or a callable; "
-                        f"got {type(similarity).__name__}")
-    return similarity
-
-
 def _check(queries, keys, values) -> None:
     """Tensors of at least two dimensions, one floating dtype and device, matching d and M."""
     for name, x in (("queries", queries), ("keys", keys), ("values", values)):
@@ -130,7 +121,7 @@ def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=
     tensor([[1., 2.]])
     """
     _check(queries, keys, keys)
-    chunks = _chunks(_sim.unchecked(_similarity(similarity)), queries, keys, keys, _mask(mask, queries),
+    chunks = _chunks(_sim.unchecked(_sim.as_similarity(similarity)), queries, keys, keys, _mask(mask, queries),
                      chunk_size, budget)
     return torch.cat([s for s, _ in chunks], dim=-1)
 
@@ -162,7 +153,7 @@ def retrieve(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor | N
     """
     values = keys if values is None else values
     _check(queries, keys, values)
-    similarity, separation = _similarity(similarity), _sep.as_separation(separation)
+    similarity, separation = _sim.as_similarity(similarity), _sep.as_separation(separation)
     mask = _mask(mask, queries)
     beta, form = separation.softmax_beta(), _sim.attention_form(similarity)
     if beta is not None and form is not None:

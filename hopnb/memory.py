@@ -67,7 +67,7 @@ class AssociativeMemory(nn.Module):
         if chunk_size is not None:
             chunk_size = check_int(chunk_size, "chunk_size")
         budget = check_int(budget, "budget (bytes of scores)")
-        similarity = _F._similarity(similarity)
+        similarity = _sim.as_similarity(similarity)
         separation = _sep.as_separation(separation)
         if _sim.cosine_eps(similarity) is not None:
             check_norms(memories, "memories", _sim.cosine_eps(similarity))

@@ -21,6 +21,7 @@ from torch import nn
 
 from . import functional as _functional
 from . import separation as _sep
+from . import similarity as _sim
 from ._validate import check_dtype, check_finite, check_int, check_result, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
@@ -72,7 +73,7 @@ class Hopfield(nn.Module):
                  steps: int = 1, normalize: int | None = None, projections: tuple[int, ...] | None = None):
         super().__init__()
         steps = check_int(steps, "steps")
-        self.similarity = _functional._similarity(similarity)
+        self.similarity = _sim.as_similarity(similarity)
         self.separation = _sep.as_separation(separation)
         self.steps = steps
         self.norm_states = self.norm_stored = None

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from . import l1
 from ._validate import check_norms, check_pair, check_positive
 
-__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "attention_form", "self_term", "NAMES"]
+__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "as_similarity", "unchecked", "attention_form", "self_term", "NAMES"]
 
 Similarity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -123,6 +123,19 @@ def get(name: str, **params) -> Similarity:
     if "eps" in params:
         check_positive(params["eps"], "eps")
     return functools.partial(fn, **params) if params else fn
+
+
+def as_similarity(value) -> Similarity:
+    """A similarity from a name (``"dot"``) or any callable ``(memories, queries) -> scores``.
+
+    >>> as_similarity("dot") is dot
+    True
+    """
+    if isinstance(value, str):
+        return get(value)
+    if not callable(value):
+        raise TypeError(f"similarity must be a name ({', '.join(NAMES)}) or a callable; got {type(value).__name__}")
+    return value
 
 
 def cosine_eps(sim) -> float | None:
