@@ -76,13 +76,32 @@ def _finite_or_zero(m: torch.Tensor) -> torch.Tensor:
     return torch.where(torch.isfinite(m), m, torch.zeros_like(m))
 
 
+def _check_input(scores) -> None:
+    """Scores ``[..., B, M]``; their values (no NaN or +inf) where reading them is free."""
+    if not isinstance(scores, torch.Tensor) or free(scores):
+        check_scores(scores)
+    elif scores.ndim < 2:
+        raise ValueError(f"a separation takes scores [B, M]; got {shape_str(scores)}")
+
+
+def _check_shape(weights, scores: torch.Tensor) -> torch.Tensor:
+    """Weights must come back in the scores' shape."""
+    if not isinstance(weights, torch.Tensor) or weights.shape != scores.shape:
+        what = (f"[B, M] = {list(scores.shape)} (the scores' shape)" if scores.ndim == 2
+                else f"of the scores' shape {list(scores.shape)}")
+        got = shape_str(weights) if isinstance(weights, torch.Tensor) else type(weights).__name__
+        raise ValueError(f"separation must return weights {what}; got {got}")
+    return weights
+
+
 class Separation(nn.Module):
     """Base class: ``forward(scores [B, M]) -> weights [B, M]``, row by row (over the last
     dimension; leading batch dimensions ``[N, B, M]`` are allowed)."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "separate" in cls.__dict__:  # a new separate(): the inherited stream/conjugate no longer match it
+        if "separate" in cls.__dict__ or "forward" in cls.__dict__:  # new weights: the inherited stream,
+            # conjugate and attention kernel no longer match them
             for name in _DERIVED:
                 if name not in cls.__dict__:
                     setattr(cls, name, getattr(Separation, name))
@@ -104,10 +123,8 @@ class Separation(nn.Module):
         return getattr(self, f"_{name}") if log is None else minimum + log.exp()
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        if not isinstance(scores, torch.Tensor) or free(scores):
-            check_scores(scores)
-        elif scores.ndim < 2:
-            raise ValueError(f"a separation takes scores [B, M]; got {shape_str(scores)}")
+        """The weights of ``scores``, checked: shapes always, values where that is free."""
+        _check_input(scores)
         w = self._weights(scores)
         if free(w):
             check_result(w, f"{type(self).__name__} weights",
@@ -117,13 +134,7 @@ class Separation(nn.Module):
 
     def _weights(self, scores: torch.Tensor) -> torch.Tensor:
         """:meth:`separate` with its output's shape checked."""
-        w = self.separate(scores)
-        if not isinstance(w, torch.Tensor) or w.shape != scores.shape:
-            what = (f"[B, M] = {list(scores.shape)} (the scores' shape)" if scores.ndim == 2
-                    else f"of the scores' shape {list(scores.shape)}")
-            got = shape_str(w) if isinstance(w, torch.Tensor) else type(w).__name__
-            raise ValueError(f"separation must return weights {what}; got {got}")
-        return w
+        return _check_shape(self.separate(scores), scores)
 
     def separate(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -132,7 +143,8 @@ class Separation(nn.Module):
         """``sep(s) V`` from ``(scores [..., B, m], values [..., m, d'])`` chunks that cover the
         memories in order. This generic version gathers whole rows first."""
         scores, values = zip(*chunks)
-        return self._weights(torch.cat(scores, dim=-1)) @ torch.cat(values, dim=-2)
+        scores = torch.cat(scores, dim=-1)
+        return _check_shape(self(scores), scores) @ torch.cat(values, dim=-2)
 
     def conjugate(self, scores: torch.Tensor) -> torch.Tensor:
         """``Ψ*(s)`` for each row ``[..., B]``: the convex function whose gradient in ``s`` is
@@ -155,6 +167,11 @@ class Function(Separation):
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
         super().__init__()
         self.fn = fn
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        """The callable's weights, shape-checked; what they hold is the caller's to check."""
+        _check_input(scores)
+        return self._weights(scores)
 
     def separate(self, scores):
         return self.fn(scores)

@@ -19,6 +19,15 @@ class Softmax1(S.Softmax):
         return torch.softmax(z, dim=-1)[..., :-1]
 
 
+class Softmax1ByForward(S.Softmax):
+    """The same, written as a new ``forward`` on top of the parent's."""
+
+    def forward(self, scores):
+        w = super().forward(scores)
+        lse = torch.logsumexp(self.beta * scores, dim=-1, keepdim=True)
+        return w * torch.exp(lse - torch.logaddexp(lse, torch.zeros_like(lse)))
+
+
 BUILT_IN = [S.Softmax(beta=0.5), S.Softmax(beta=30.0), S.Max(), S.Identity(), S.Polynomial(3),
             S.Polynomial(2, rectified=True, normalize=True), S.Threshold(0.2, normalize=True), S.Sparsemax(beta=0.5),
             S.Entmax(alpha=1.5), S.Entmax(alpha=1.3, beta=2.0)]
@@ -33,7 +42,7 @@ def _subclass(sep):
 
 
 SEPARATIONS = ([(repr(s), s) for s in BUILT_IN] + [(f"subclass {s!r}", _subclass(s)) for s in BUILT_IN]
-               + [("softmax_1 subclass", Softmax1(beta=2.0)),
+               + [("softmax_1 subclass", Softmax1(beta=2.0)), ("softmax_1 by forward", Softmax1ByForward(beta=2.0)),
                   ("callable", lambda s: torch.softmax(3.0 * s, dim=-1) * (s > 0.5)),
                   ("class passed uncalled", S.softmax)])
 
@@ -65,6 +74,7 @@ def test_softmax_1_subclass_is_honoured_by_forward(data):
     assert (mem(queries) - plain(queries)).abs().max() > 1e-5  # the extra logit shows
     w = torch.exp(2.0 * queries @ memories.T)
     torch.testing.assert_close(mem(queries), w / (1 + w.sum(dim=1, keepdim=True)) @ memories)
+    torch.testing.assert_close(AssociativeMemory(memories, "dot", Softmax1ByForward(beta=2.0))(queries), mem(queries))
 
 
 def test_normalised_polynomial_streams_where_its_powers_overflow():
