@@ -32,8 +32,10 @@ _DTYPE_NAMES = "torch.float32 or torch.float64"
 
 def free(x: torch.Tensor) -> bool:
     """Whether a check that reads ``x``'s values is free: eager mode on a CPU tensor (no device
-    synchronisation, no graph break under ``torch.compile``)."""
-    return x.device.type == "cpu" and not torch.compiler.is_compiling()
+    synchronisation, no graph break under ``torch.compile``, no ``torch.func`` transform, under
+    which values cannot be read)."""
+    return (x.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not torch._C._functorch.is_functorch_wrapped_tensor(x))
 
 
 def shape_str(x: torch.Tensor) -> str:

@@ -178,7 +178,7 @@ class AssociativeMemory(nn.Module):
         raises E. Needs an inner-product similarity (dot or a kernel), a separation with a
         conjugate (softmax, max, entmax, unnormalised element-wise maps) and auto-association.
         """
-        self._check_queries(states, finite=True)
+        self._check_queries(states)
         self_term = _sim.self_term(self.similarity)
         if self_term is None or self.projection is not None:
             raise NotImplementedError(
@@ -188,8 +188,10 @@ class AssociativeMemory(nn.Module):
         origin = self.separation.conjugate(torch.zeros_like(scores[:1]))
         constant = origin + self_term(self.memories).amax()
         energy = self_term(states) - self.separation.conjugate(scores) + constant
-        return check_result(energy, "the energy", f"β · scores overflow {states.dtype}; lower beta, rescale the "
-                            f"memories and states or use torch.float64")
+        if free(energy):
+            check_result(energy, "the energy", f"β · scores overflow {states.dtype}; lower beta, rescale the "
+                         f"memories and states or use torch.float64")
+        return energy
 
 
 def separation_conjugate(separation: _sep.Separation, scores: torch.Tensor) -> torch.Tensor:

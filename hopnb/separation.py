@@ -419,7 +419,7 @@ class Max(Separation):
 class _EntmaxFunction(torch.autograd.Function):
     """α-entmax over the last dimension by the ``entmax`` package (sort-based for a fixed α = 1.5 or 2,
     bisection otherwise), with its backward (Peters et al. 2019, eq. (10); in α too, Correia et al.
-    2019) written so that ``torch.func`` transforms (``grad``, ``vmap``) can differentiate it."""
+    2019) and a batching rule, written so that ``torch.func`` transforms (``grad``, ``vmap``) apply."""
 
     @staticmethod
     def forward(z, alpha):
@@ -437,6 +437,13 @@ class _EntmaxFunction(torch.autograd.Function):
     def setup_context(ctx, inputs, output):
         ctx.alpha = inputs[1]
         ctx.save_for_backward(output)
+
+    @staticmethod
+    def vmap(info, in_dims, z, alpha):
+        """Rows are independent: the vmapped dimension becomes one more leading dimension."""
+        if in_dims[1] is not None:
+            raise NotImplementedError("entmax cannot be vmapped over α; vmap over the scores only")
+        return _EntmaxFunction.apply(z.movedim(in_dims[0], 0), alpha), 0
 
     @staticmethod
     def backward(ctx, grad):

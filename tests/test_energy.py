@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from torch.func import grad
+from torch.func import grad, vmap
 
 from hopnb import AssociativeMemory
 from hopnb import separation as S
@@ -49,6 +49,8 @@ def test_update_is_the_energy_gradient_step(patterns, name):
     net = MODELS[name](memories)
     step = grad(lambda x: net.energy(x).sum())(states)
     torch.testing.assert_close(net(states).detach(), states - step.detach(), atol=1e-6, rtol=1e-6)
+    per_state = vmap(grad(lambda x: net.energy(x[None])[0]))(states)  # one state at a time
+    torch.testing.assert_close(per_state.detach(), step.detach(), atol=1e-9, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name", CONVEX)
