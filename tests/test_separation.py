@@ -161,3 +161,20 @@ def test_names_classes_and_objects_build_the_same_separation():
         assert hopnb.nn.Hopfield(separation=sep)(queries[None], memories[None]).shape == (1, 3, 5)
     with pytest.raises(TypeError, match="separation Polynomial needs parameters"):
         hopnb.AssociativeMemory(memories, "dot", S.polynomial)
+
+
+def test_modern_network_learns_its_beta_with_any_optimiser_over_its_parameters():
+    torch.manual_seed(1)
+    memories, queries = torch.randn(12, 5), torch.randn(4, 5)
+    net = hopnb.models.ModernHopfield(memories, beta=0.2, learnable=True)
+    assert [name for name, _ in net.named_parameters()] == ["separation.log_beta"]
+    optimiser = torch.optim.SGD(net.parameters(), lr=0.5)
+    losses = []
+    for _ in range(10):
+        optimiser.zero_grad()
+        loss = (net(memories[:4] + 0.3 * queries) - memories[:4]).square().mean()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] and net.beta.item() > 0.2
+    assert net.double().beta.dtype == torch.float64
