@@ -22,7 +22,7 @@ from torch import nn
 from . import functional as _functional
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_dtype, check_finite, check_int, check_result, free, shape_str, type_str
+from ._validate import check_dtype, check_finite, check_int, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
@@ -115,9 +115,6 @@ class Hopfield(nn.Module):
         for _ in range(self.steps):
             query, states = states, _functional.retrieve(states, stored, values, similarity=self.similarity,
                                                          separation=self.separation, mask=mask)
-        if free(states):
-            check_result(states, "the Hopfield layer's output", "the scores overflow the separation (lower beta or "
-                         "rescale the inputs), or a custom similarity/separation returned NaN")
         if not return_weights:
             return states
         weights = _functional.weights(query, stored, similarity=self.similarity, separation=self.separation, mask=mask)
