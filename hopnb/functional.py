@@ -14,7 +14,9 @@ How :func:`retrieve` computes:
   way (:meth:`hopnb.separation.Separation.stream`), so no ``[B, M, d]`` tensor is ever built.
 
 A ``mask`` ``[..., B, M]`` (broadcastable) is boolean, True where a query may see a memory (the
-convention of ``scaled_dot_product_attention``), or a float added to the scores.
+convention of ``scaled_dot_product_attention``), or a float added to the scores. A query that
+may see no memory at all has no defined softmax: the attention kernel returns zeros for it on
+the CPU, the streamed softmax NaN.
 """
 
 from __future__ import annotations
@@ -115,7 +117,8 @@ def _mask(mask, queries: torch.Tensor) -> torch.Tensor | None:
 
 def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=None, chunk_size: int | None = None,
            budget: int = SCORE_BUDGET) -> torch.Tensor:
-    """Similarity scores ``sim(K, q)`` ``[..., B, M]`` (masked entries −inf), computed chunk by chunk.
+    """Similarity scores ``sim(K, q)`` ``[..., B, M]`` (masked entries −inf), computed chunk by chunk: the
+    first factor of chapter 4, eq. (4.1).
 
     >>> scores(torch.tensor([[1.0, 2.0]]), torch.eye(2))
     tensor([[1., 2.]])
@@ -128,7 +131,7 @@ def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=
 
 def weights(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", separation="softmax", mask=None,
             chunk_size: int | None = None, budget: int = SCORE_BUDGET) -> torch.Tensor:
-    """Separated weights ``sep(sim(K, q))`` ``[..., B, M]``.
+    """Separated weights ``sep(sim(K, q))`` ``[..., B, M]``, the weights of chapter 4, eq. (4.1).
 
     >>> weights(torch.tensor([[1.0, 0.0]]), torch.eye(2), separation="max")
     tensor([[1., 0.]])

@@ -158,7 +158,7 @@ class Separation(nn.Module):
 
 
 class Function(Separation):
-    """Any callable ``scores -> weights`` as a separation: whole rows, no conjugate.
+    """Any callable ``scores -> weights`` as a separation (chapter 4, eq. (4.1)): whole rows, no conjugate.
 
     >>> Function(lambda s: s.relu())(torch.tensor([[1.0, -2.0]]))
     tensor([[1., 0.]])
@@ -547,8 +547,8 @@ def get(name: str, **params) -> Separation:
 
 
 def as_separation(value) -> Separation:
-    """A separation from a name (``"softmax"``), a separation object (``Softmax(beta=8)``), a
-    separation class passed uncalled (``Softmax``, the same as its name: default parameters) or
+    """The separation slot of chapter 4, eq. (4.1), from a name (``"softmax"``), a separation object
+    (``Softmax(beta=8)``), a separation class passed uncalled (``Softmax``, the same as its name: default parameters) or
     any callable ``scores -> weights`` (wrapped in :class:`Function`).
 
     >>> as_separation("max"), as_separation(softmax)

@@ -126,7 +126,8 @@ def get(name: str, **params) -> Similarity:
 
 
 def as_similarity(value) -> Similarity:
-    """A similarity from a name (``"dot"``) or any callable ``(memories, queries) -> scores``.
+    """The similarity slot of chapter 4, eq. (4.1), from a name (``"dot"``) or any callable
+    ``(memories, queries) -> scores``.
 
     >>> as_similarity("dot") is dot
     True
@@ -155,7 +156,8 @@ def unchecked(sim: str | Similarity) -> Similarity:
 
 
 def attention_form(sim) -> str | None:
-    """How ``softmax(β sim(K, q))`` maps onto :func:`torch.nn.functional.scaled_dot_product_attention`:
+    """How ``softmax(β sim(K, q))`` (chapter 3, eq. (3.4)) maps onto
+    :func:`torch.nn.functional.scaled_dot_product_attention`:
     ``"dot"`` for the dot product (scale β), ``"squared_euclidean"`` for ``euclidean(squared=True)``
     (``−‖q − ξ‖² = 2 qᵀξ − ‖ξ‖² − ‖q‖²``: scale 2β and an additive bias ``−β‖ξ‖²``, the query's own
     term cancelling in the softmax), None for any other similarity."""
