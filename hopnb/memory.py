@@ -49,7 +49,8 @@ class AssociativeMemory(nn.Module):
     ``[M, d']`` makes the memory hetero-associative; by default ``P = M``
     (auto-association). Retrieval is :func:`hopnb.functional.retrieve`: one shot while the
     scores ``[B, M]`` fit ``budget`` bytes, streamed in chunks beyond it (``chunk_size`` fixes
-    the chunk); no ``[B, M, d]`` tensor is ever built.
+    the chunk), or, for dot product or squared Euclidean distance with softmax, the fused attention
+    kernel, which needs no chunks; no ``[B, M, d]`` tensor is ever built.
 
     >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=20.0))
     >>> mem(torch.tensor([[0.9, 0.1, 0.0]])).argmax(dim=1)

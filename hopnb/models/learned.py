@@ -26,7 +26,8 @@ class UHop(AssociativeMemory):
     (U-Hop eq. (2.4); chapter 5, eq. (5.2)) with any separation (softmax, sparsemax, α-entmax).
     Its energy is :meth:`AssociativeMemory.energy` with the kernel's self term,
     ``E_K(x) = ½ K(x, x) − β⁻¹ Ψ*_α(β K(Ξ, x)) + c`` (U-Hop eq. (2.2)), which iterating never raises
-    (U-Hop Thm 2.1); with ``W = I`` it is the modern Hopfield network's energy.
+    (U-Hop Thm 2.1); with ``W = I`` it is the modern Hopfield network's energy. The retrieval is the
+    gradient step in the kernel's metric, ``x − (WᵀW)⁻¹ ∇E_K(x)``: ``x − ∇E_K(x)`` where ``WᵀW = I``.
 
     >>> net = UHop(torch.eye(4), generator=torch.Generator().manual_seed(0))
     >>> history = net.fit(steps=5, progress=False)
