@@ -112,7 +112,7 @@ def _mask(mask, queries: torch.Tensor) -> torch.Tensor | None:
     if mask.dtype != torch.bool and mask.dtype != queries.dtype:
         raise TypeError(f"mask must be bool (True: the memory takes part) or of the queries' dtype {queries.dtype}; "
                         f"got {mask.dtype}")
-    return mask
+    return mask if mask.ndim > 1 else mask[None]  # [M]: the same for every query
 
 
 def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=None, chunk_size: int | None = None,

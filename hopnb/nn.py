@@ -138,10 +138,11 @@ class HopfieldPooling(nn.Module):
         self.states = nn.Parameter(torch.randn(queries, d) / d**0.5)
         self.hopfield = Hopfield(**options)
 
-    def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, return_weights: bool = False):
+    def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, mask: torch.Tensor | None = None,
+                return_weights: bool = False):
         _batched(stored, "stored", self.states.shape[1])
         states = self.states.expand(stored.shape[0], *self.states.shape)
-        return self.hopfield(states, stored, values, return_weights=return_weights)
+        return self.hopfield(states, stored, values, mask=mask, return_weights=return_weights)
 
 
 class HopfieldLayer(nn.Module):
@@ -160,9 +161,9 @@ class HopfieldLayer(nn.Module):
         self.targets = nn.Parameter(torch.randn(memories, d_out) / d**0.5)
         self.hopfield = Hopfield(**options)
 
-    def forward(self, states: torch.Tensor, *, return_weights: bool = False):
+    def forward(self, states: torch.Tensor, *, mask: torch.Tensor | None = None, return_weights: bool = False):
         _batched(states, "states", self.stored.shape[1])
         n = states.shape[0]
         stored = self.stored.expand(n, *self.stored.shape)
         targets = self.targets.expand(n, *self.targets.shape)
-        return self.hopfield(states, stored, targets, return_weights=return_weights)
+        return self.hopfield(states, stored, targets, mask=mask, return_weights=return_weights)

@@ -163,6 +163,16 @@ def test_layer_projections_with_another_value_width():
         layer(torch.randn(2, 3, 8), torch.randn(2, 5, 8), torch.randn(2, 5, 8))
 
 
+def test_pooling_and_lookup_take_masks():
+    stored = torch.randn(4, 10, 8)
+    pool = HopfieldPooling(8, queries=2, separation=S.Softmax(beta=0.5))
+    keep = torch.arange(10) < 6
+    torch.testing.assert_close(pool(stored, mask=keep.expand(4, 2, 10)), pool(stored[:, :6]), atol=1e-6, rtol=1e-6)
+    lookup = HopfieldLayer(8, memories=16, d_out=3)
+    out, w = lookup(stored, mask=torch.arange(16) < 4, return_weights=True)
+    assert out.shape == (4, 10, 3) and bool((w[..., 4:] == 0).all())
+
+
 def test_layers_fwd_bwd_with_any_separation():
     for sep in (S.Max(), S.Sparsemax(), Softmax1(), lambda s: torch.softmax(s, dim=-1)):
         assert HopfieldPooling(8, queries=2, separation=sep)(torch.randn(4, 10, 8)).shape == (4, 2, 8)
