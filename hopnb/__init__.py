@@ -2,7 +2,9 @@
 
 Retrieval is ``z = P · sep(sim(M, q))`` (the universal Hopfield network view):
 :mod:`hopnb.similarity` scores, :mod:`hopnb.separation` turns scores into weights,
-and :class:`hopnb.AssociativeMemory` composes them, streaming over the memories.
+and :func:`hopnb.functional.retrieve` composes them (the attention kernel where it applies,
+streaming over the memories otherwise), under :class:`hopnb.AssociativeMemory`, the
+models and the layers of :mod:`hopnb.nn`.
 
 ``import hopnb`` loads only the retrieval core (torch, and entmax when a sparse
 separation is first used). The other modules load on first access (PEP 562), so
@@ -13,7 +15,7 @@ Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`, Eq. :eq:`eq-ch00
 
 import importlib
 
-from . import separation, similarity
+from . import functional, separation, similarity
 from .memory import AssociativeMemory, Retrieval
 from .runtime import device, knob, seed, seed_offset
 
@@ -23,7 +25,7 @@ __version__ = "0.1.0"
 # its explorer), data reads archives; the rest are cheap but not needed for retrieval.
 _LAZY = ("corrupt", "data", "experiments", "footprint", "kernel", "l1", "metrics", "models", "nn", "plot")
 
-__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "footprint", "kernel", "knob",
+__all__ = ["AssociativeMemory", "Retrieval", "corrupt", "data", "device", "experiments", "footprint", "functional", "kernel", "knob",
            "l1", "metrics", "models", "nn", "plot", "seed", "seed_offset", "separation", "similarity"]
 
 

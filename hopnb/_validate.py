@@ -11,6 +11,11 @@ The same rules hold everywhere a check is made:
   about 3e17 for float32 and d = 784 — beyond that the result would be inf or NaN;
 * numbers (β, thresholds, biases, learning rates) are real and finite, sizes and counts
   are ints (not bools), and each in its range.
+
+Shapes, dtypes and devices are checked on every call. Checks that read the data
+(finiteness, ranges) need the values on the host: on every call they run only where that
+costs no device synchronisation (:func:`free`: a CPU tensor, outside ``torch.compile``);
+on an accelerator they run once, when a memory is built and when ``retrieve`` starts.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ import torch
 
 DTYPES = (torch.float32, torch.float64)
 _DTYPE_NAMES = "torch.float32 or torch.float64"
+
+
+def free(x: torch.Tensor) -> bool:
+    """Whether a check that reads ``x``'s values is free: eager mode on a CPU tensor (no device
+    synchronisation, no graph break under ``torch.compile``, no ``torch.func`` transform, under
+    which values cannot be read)."""
+    return (x.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not torch._C._functorch.is_functorch_wrapped_tensor(x))
 
 
 def shape_str(x: torch.Tensor) -> str:
@@ -67,12 +80,23 @@ def check_patterns(x, name: str = "memories", *, finite: bool = True, reduced: b
     return x
 
 
+def _extremes(x: torch.Tensor) -> tuple[float, float]:
+    """``(min, max)`` of a non-empty ``x`` (NaN if it holds one). On the CPU by NumPy's single-threaded
+    reductions, which read the tensor in place: a check costs no thread barrier, which on a busy
+    machine takes longer than the reading itself."""
+    x = x.detach()
+    if x.device.type == "cpu" and x.dtype in DTYPES:
+        values = x.resolve_neg().numpy()
+        return float(values.min()), float(values.max())
+    lo, hi = torch.aminmax(x)
+    return float(lo), float(hi)
+
+
 def check_finite(x: torch.Tensor, name: str, *, bounded: bool = True) -> None:
     """No NaN/inf in ``x``; with ``bounded`` also ``max|x| ≤ limit(dtype, d)``."""
     if x.numel() == 0:
         return
-    lo, hi = torch.aminmax(x.detach())
-    lo, hi = float(lo), float(hi)
+    lo, hi = _extremes(x)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         bad = count_nonfinite(x.detach())
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); all entries must be finite")
@@ -85,9 +109,9 @@ def check_finite(x: torch.Tensor, name: str, *, bounded: bool = True) -> None:
 
 
 def count_nonfinite(x: torch.Tensor, rows_per_part: int | None = None) -> int:
-    """Number of NaN/inf entries, without an extra copy of ``x``: one sum catches any (NaN and inf
-    propagate), and only then are rows counted part by part (the sum may also overflow)."""
-    if bool(torch.isfinite(x.sum())):
+    """Number of NaN/inf entries, without an extra copy of ``x``: its minimum and maximum catch any (NaN
+    propagates, inf is an extreme), and only then are rows counted part by part."""
+    if x.numel() == 0 or all(math.isfinite(v) for v in _extremes(x)):
         return 0
     if x.ndim == 0:
         return int(not bool(torch.isfinite(x)))

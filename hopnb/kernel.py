@@ -223,6 +223,11 @@ class KernelSimilarity(nn.Module):
         self._check_d(queries, "queries")
         return self.features(queries) @ self.features(memories).transpose(-1, -2)
 
+    def self_term(self, x: torch.Tensor) -> torch.Tensor:
+        """``½ K(x, x) = ½ ‖W x‖²`` for rows ``x [..., d]`` -> ``[...]``, the convex term of U-Hop's
+        energy (eq. (2.2))."""
+        return 0.5 * self.features(x).square().sum(dim=-1)
+
     def loss(self, memories: torch.Tensor, t: float = 2.0, kind: str = "average") -> torch.Tensor:
         """The separation loss :func:`separation_loss` of ``Φ(memories)``.
 

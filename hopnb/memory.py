@@ -10,22 +10,19 @@ book is this spine with its own parts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from . import functional as _F
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_int, check_like, check_norms, check_patterns, check_positive, check_result, shape_str
+from ._validate import (check_finite, check_int, check_like, check_norms, check_patterns, check_positive,
+                        check_result, free)
 
-__all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate", "stream_softmax"]
-
-# Score entries held at once while streaming (B × chunk): 1 Mi floats, 4 MiB in float32,
-# small enough to stay in cache, large enough for efficient matrix products.
-_SCORE_BUDGET = 1 << 20
+__all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate"]
 
 
 class Retrieval(NamedTuple):
@@ -45,48 +42,6 @@ class Retrieval(NamedTuple):
     trajectory: torch.Tensor | None
 
 
-def _chunk_rows(batch: int, total: int, chunk_size: int | None) -> int:
-    if chunk_size is not None:
-        return chunk_size
-    return min(total, max(256, _SCORE_BUDGET // max(batch, 1)))
-
-
-def stream_softmax(similarity: Callable, memories: torch.Tensor, values: torch.Tensor, queries: torch.Tensor,
-                   beta, chunk_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``softmax(β sim(M, q)) @ V`` and ``log Σ_μ exp(β s_μ)``, streamed over chunks of memories.
-
-    Defined in :doc:`/book/ch03_modern_hopfield`, Eqs. :eq:`eq-ch03-lse` and :eq:`eq-ch03-update`.
-
-    A running maximum ``m``, normaliser ``l`` and output ``acc`` are rescaled as each
-    chunk arrives (the online softmax of Milakov & Gimelshein 2018), so at most
-    ``[B, chunk]`` scores exist at once and the result equals the one-shot softmax.
-    Returns ``(z [B, d'], lse [B])``; ``lse / β`` is ``lse(β, s)`` of chapter 3, eq. (3.1).
-
-    >>> memories, queries = torch.eye(4), torch.tensor([[1.0, 0.5, 0.0, 0.0]])
-    >>> z, lse = stream_softmax(_sim.dot, memories, memories, queries, beta=2.0, chunk_size=1)
-    >>> torch.allclose(z, torch.softmax(2.0 * queries @ memories.T, dim=1) @ memories)
-    True
-    """
-    total = memories.shape[0]
-    step = _chunk_rows(queries.shape[0], total, chunk_size)
-    if step >= total:
-        a = beta * similarity(memories, queries)
-        return torch.softmax(a, dim=1) @ values, torch.logsumexp(a, dim=1)
-    batch = queries.shape[0]
-    m = torch.full((batch,), float("-inf"), dtype=queries.dtype, device=queries.device)
-    l = torch.zeros(batch, dtype=queries.dtype, device=queries.device)
-    acc = torch.zeros(batch, values.shape[1], dtype=values.dtype, device=values.device)
-    for start in range(0, total, step):
-        a = beta * similarity(memories[start:start + step], queries)
-        m_new = torch.maximum(m, a.amax(dim=1))
-        scale = torch.exp(m - m_new)                       # 0 on the first chunk, where m = -inf
-        p = torch.exp(a - m_new[:, None])
-        l = l * scale + p.sum(dim=1)
-        acc = torch.addmm(acc * scale[:, None], p, values[start:start + step])
-        m = m_new
-    return acc / l[:, None], m + torch.log(l)
-
-
 class AssociativeMemory(nn.Module):
     """Single-shot and iterated retrieval ``z = P · sep(sim(M, q))`` (Millidge et al. 2022; chapter 4).
 
@@ -96,19 +51,21 @@ class AssociativeMemory(nn.Module):
     :mod:`hopnb.similarity` or any callable ``(memories [M, d], queries [B, d]) -> scores [B, M]``
     (learned similarities are ``nn.Module`` s and train with the memory); ``separation``
     a name from :mod:`hopnb.separation` (with default parameters), a separation module
-    such as ``softmax(beta=8)``, or any callable ``scores -> weights``. ``projection``
+    such as ``Softmax(beta=8)``, or any callable ``scores -> weights``. ``projection``
     ``[M, d']`` makes the memory hetero-associative; by default ``P = M``
-    (auto-association). ``chunk_size`` fixes how many memories are scored at once
-    (by default about 1 Mi scores, ``B × chunk``); no ``[B, M, d]`` tensor is ever built.
+    (auto-association). Retrieval is :func:`hopnb.functional.retrieve`: one shot while the
+    scores ``[B, M]`` fit ``budget`` bytes, streamed in chunks beyond it (``chunk_size`` fixes
+    the chunk), or, for dot product or squared Euclidean distance with softmax, the fused attention
+    kernel, which needs no chunks; no ``[B, M, d]`` tensor is ever built.
 
-    >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.softmax(beta=20.0))
+    >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=20.0))
     >>> mem(torch.tensor([[0.9, 0.1, 0.0]])).argmax(dim=1)
     tensor([0])
     """
 
     def __init__(self, memories: torch.Tensor, similarity: str | Callable = "dot",
                  separation: str | Callable = "softmax", projection: torch.Tensor | None = None, *,
-                 chunk_size: int | None = None):
+                 chunk_size: int | None = None, budget: int = _F.SCORE_BUDGET):
         super().__init__()
         check_patterns(memories, "memories")
         if projection is not None:
@@ -116,35 +73,16 @@ class AssociativeMemory(nn.Module):
             check_like(projection, memories, "projection", "memories", dim=0)
         if chunk_size is not None:
             chunk_size = check_int(chunk_size, "chunk_size")
-        if isinstance(similarity, str):
-            similarity = _sim.get(similarity)
-        elif not callable(similarity):
-            raise TypeError(f"similarity must be a name ({', '.join(_sim.NAMES)}) or a callable; "
-                            f"got {type(similarity).__name__}")
-        if isinstance(separation, str):
-            separation = _sep.get(separation)
-        elif not callable(separation):
-            raise TypeError(f"separation must be a name ({', '.join(_sep.NAMES)}) or a callable; "
-                            f"got {type(separation).__name__}")
+        budget = check_int(budget, "budget (bytes of scores)")
+        similarity = _sim.as_similarity(similarity)
+        separation = _sep.as_separation(separation)
         if _sim.cosine_eps(similarity) is not None:
             check_norms(memories, "memories", _sim.cosine_eps(similarity))
         self.register_buffer("memories", memories)
         self.register_buffer("projection", projection)
         self.similarity = similarity
         self.separation = separation
-        self.chunk_size = chunk_size
-
-    def _score(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
-        """The similarity on already-checked inputs, with its output shape checked."""
-        s = _sim.unchecked(self.similarity)(memories, queries)
-        expected = (queries.shape[0], memories.shape[0])
-        if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
-            got = shape_str(s) if isinstance(s, torch.Tensor) else type(s).__name__
-            raise ValueError(f"similarity must return scores [B, M] = [{expected[0]}, {expected[1]}]; got {got}")
-        if s.dtype != queries.dtype:
-            raise TypeError(f"similarity must return scores of the queries' dtype {queries.dtype}; got {s.dtype}")
-        check_result(s, "the similarity's scores", "the similarity overflowed or returned NaN on finite inputs")
-        return s
+        self.chunk_size, self.budget = chunk_size, budget
 
     @property
     def values(self) -> torch.Tensor:
@@ -158,20 +96,18 @@ class AssociativeMemory(nn.Module):
 
     # ----------------------------------------------------------------- pieces
 
-    def _check_queries(self, queries) -> torch.Tensor:
-        check_patterns(queries, "queries")
+    def _check_queries(self, queries, *, finite: bool | None = None) -> torch.Tensor:
+        """Shape, dtype and device always; finiteness (and cosine norms) where :func:`free`, or when asked."""
+        check_patterns(queries, "queries", finite=False)
         check_like(queries, self.memories, "queries", "memories")
-        if _sim.cosine_eps(self.similarity) is not None:
-            check_norms(queries, "queries", _sim.cosine_eps(self.similarity))
+        if free(queries) if finite is None else finite:
+            check_finite(queries, "queries")
+            if _sim.cosine_eps(self.similarity) is not None:
+                check_norms(queries, "queries", _sim.cosine_eps(self.similarity))
         return queries
 
-    def _chunks(self, batch: int):
-        step = _chunk_rows(batch, self.memories.shape[0], self.chunk_size)
-        for start in range(0, self.memories.shape[0], step):
-            yield slice(start, start + step)
-
-    def _scores(self, queries: torch.Tensor, rows: slice) -> torch.Tensor:
-        return self._score(self.memories[rows], queries)
+    def _options(self) -> dict:
+        return dict(similarity=self.similarity, chunk_size=self.chunk_size, budget=self.budget)
 
     def scores(self, queries: torch.Tensor) -> torch.Tensor:
         """Similarity scores ``[B, M]`` of every memory for every query.
@@ -179,8 +115,7 @@ class AssociativeMemory(nn.Module):
         >>> AssociativeMemory(torch.eye(2)).scores(torch.tensor([[2.0, 1.0]]))
         tensor([[2., 1.]])
         """
-        self._check_queries(queries)
-        return torch.cat([self._scores(queries, rows) for rows in self._chunks(queries.shape[0])], dim=1)
+        return _F.scores(self._check_queries(queries), self.memories, **self._options())
 
     def weights(self, queries: torch.Tensor) -> torch.Tensor:
         """Separated weights ``sep(sim(M, q))``, ``[B, M]``.
@@ -188,15 +123,12 @@ class AssociativeMemory(nn.Module):
         >>> AssociativeMemory(torch.eye(2), separation="max").weights(torch.tensor([[2.0, 1.0]]))
         tensor([[1., 0.]])
         """
-        scores = self.scores(queries)
-        w = self.separation(scores)
-        if not isinstance(w, torch.Tensor) or w.shape != scores.shape:
-            got = shape_str(w) if isinstance(w, torch.Tensor) else type(w).__name__
-            raise ValueError(f"separation must return weights [B, M] = [{scores.shape[0]}, {scores.shape[1]}] "
-                             f"(the scores' shape); got {got}")
-        return w
+        return self.separation(self.scores(queries))
 
     # ----------------------------------------------------------------- retrieval
+
+    def _update(self, queries: torch.Tensor) -> torch.Tensor:
+        return _F.retrieve(queries, self.memories, self.values, separation=self.separation, **self._options())
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
         """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``.
@@ -205,40 +137,11 @@ class AssociativeMemory(nn.Module):
         >>> mem(torch.tensor([[1.0, 0.0]]))
         tensor([[0.7311, 0.2689]])
         """
-        self._check_queries(queries)
-        out = self._forward(queries)
-        if isinstance(self.separation, _sep.Polynomial) and self.separation.normalize and \
-                not bool(torch.isfinite(out).all()):  # s^n overflowed in the stream: whole rows are scale-safe
-            out = self.weights(queries) @ self.values
-        return check_result(out, "the retrieval", "the scores (times beta) overflow the separation in "
-                            f"{queries.dtype}; lower beta, rescale the memories and queries or use torch.float64")
-
-    def _forward(self, queries: torch.Tensor) -> torch.Tensor:
-        sep, values = self.separation, self.values
-        if isinstance(sep, _sep.Softmax):
-            beta = _sep.beta_of(sep)
-            return stream_softmax(self._score, self.memories, values, queries, beta, self.chunk_size)[0]
-        if isinstance(sep, _sep.Max):
-            best, index = None, None
-            for rows in self._chunks(queries.shape[0]):
-                top, arg = self._scores(queries, rows).max(dim=1)
-                arg = arg + rows.start
-                if best is None:
-                    best, index = top, arg
-                else:
-                    better = top > best
-                    best, index = torch.where(better, top, best), torch.where(better, arg, index)
-            return values[index]
-        if isinstance(sep, _sep.Elementwise):
-            acc = total = 0
-            for rows in self._chunks(queries.shape[0]):
-                w = sep.map(self._scores(queries, rows))
-                acc = acc + w @ values[rows]
-                total = total + w.sum(dim=1, keepdim=True)
-            if sep.normalize:
-                acc = acc / torch.where(total == 0, torch.ones_like(total), total)
-            return acc
-        return self.weights(queries) @ values
+        out = self._update(self._check_queries(queries))
+        if free(out):
+            check_result(out, "the retrieval", "the scores (times beta) overflow the separation in "
+                         f"{queries.dtype}; lower beta, rescale the memories and queries or use torch.float64")
+        return out
 
     def retrieve(self, queries: torch.Tensor, steps: int = 1, *, tol: float | None = None,
                  record: bool = False, max_record: int = 100) -> Retrieval:
@@ -246,7 +149,8 @@ class AssociativeMemory(nn.Module):
 
         With ``tol`` it stops early once no state moves by more than ``tol`` (max-norm).
         With ``record`` it keeps the query and the states after each update, at most
-        ``max_record`` of them (the earliest).
+        ``max_record`` of them (the earliest). The queries are checked (finiteness too) once,
+        here; the updates run unchecked.
 
         >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=10.0))
         >>> r = mem.retrieve(torch.tensor([[0.6, 0.4, 0.0]]), steps=20, tol=1e-4, record=True)
@@ -263,12 +167,12 @@ class AssociativeMemory(nn.Module):
             raise TypeError(f"record must be a bool; got {record!r}")
         if record:
             max_record = check_int(max_record, "max_record")
-        state = self._check_queries(queries)
+        state = self._check_queries(queries, finite=True)
         trajectory = [state] if record else None
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
         done = 0
         for done in range(1, steps + 1):
-            new = self(state)
+            new = self._update(state)
             if tol is not None:
                 converged = (new - state).abs().amax(dim=1) <= tol
             state = new
@@ -276,20 +180,28 @@ class AssociativeMemory(nn.Module):
                 trajectory.append(state)
             if tol is not None and bool(converged.all()):
                 break
+        if free(state):
+            check_result(state, "the retrieval", "the scores (times beta) overflow the separation in "
+                         f"{state.dtype}; lower beta, rescale the memories and queries or use torch.float64")
         return Retrieval(state, done, converged, torch.stack(trajectory) if record else None)
 
     # ----------------------------------------------------------------- energy
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """The energy ``[B]`` of states ``[B, d]``, for the models that have one.
+        """The energy ``[B]`` of states ``[B, d]``, from the similarity's self term and the separation's
+        convex conjugate (U-Hop eq. (2.2); chapters 3 and 5):
 
-        Dot similarity with softmax separation is the modern continuous Hopfield network
-        (Ramsauer et al. 2020; chapter 3, eq. (3.2)):
-        ``E(x) = -lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` with ``m = max_μ ‖ξ_μ‖``.
-        With sparsemax or α-entmax it is the sparse modern Hopfield network (Hu et al. 2023;
-        U-Hop eq. (2.3)): ``E(x) = ½ xᵀx − β⁻¹ Ψ*_α(β Ξx)``, see :func:`separation_conjugate`.
-        In both cases :meth:`forward` is the energy's concave–convex update, so iterating
-        never raises it.
+        ``E(x) = ½ sim(x, x) − Ψ*(sim(Ξ, x)) + c``,  ``c = Ψ*(0) + max_μ ½ sim(ξ_μ, ξ_μ)``.
+
+        The constant ``c`` is the one convention for every model: for the modern Hopfield network
+        (dot, softmax) it is ``β⁻¹ log M + ½ m²``, ``m = max_μ ‖ξ_μ‖``, so that
+        ``E(x) = −lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m² ≥ 0`` (Ramsauer et al. 2020; chapter 3,
+        eq. (3.2)); with sparsemax or α-entmax it is the sparse modern Hopfield network (Hu et al.
+        2023), with a kernel similarity U-Hop's ``E_K`` (eq. (2.2)). Equivalent models (U-Hop with
+        ``W = I`` and the modern network) give the same energy on the same states. With the dot
+        product, :meth:`forward` is the concave–convex step ``x − ∇E(x)``, so iterating never
+        raises E. Needs an inner-product similarity (dot or a kernel), a separation with a
+        conjugate (softmax, max, entmax, unnormalised element-wise maps) and auto-association.
 
         >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=10.0))
         >>> r = mem.retrieve(torch.tensor([[0.6, 0.4, 0.0]]), steps=4, record=True)
@@ -297,44 +209,27 @@ class AssociativeMemory(nn.Module):
         tensor([0.2570, 0.1242, 0.1099, 0.1099, 0.1099])
         """
         self._check_queries(states)
-        sim_fn = getattr(self.similarity, "func", self.similarity)
-        sep = self.separation
-        if not (sim_fn is _sim.dot and isinstance(sep, (_sep.Softmax, _sep.Entmax)) and self.projection is None):
+        self_term = _sim.self_term(self.similarity)
+        if self_term is None or self.projection is not None:
             raise NotImplementedError(
-                "energy() is defined here for the modern Hopfield network and its sparse versions "
-                "(similarity='dot', separation softmax / sparsemax / entmax, auto-association); the classical "
-                "network and dense associative memories have theirs in hopnb.models")
-        hint = f"β · scores overflow {states.dtype}; lower beta, rescale the memories and states or use torch.float64"
-        if isinstance(sep, _sep.Entmax):
-            _sep.beta_of(sep)
-            energy = 0.5 * states.square().sum(dim=1) - separation_conjugate(sep, self.scores(states))
-            return check_result(energy, "the energy", hint)
-        beta = _sep.beta_of(sep)
-        _, lse = stream_softmax(self._score, self.memories, self.memories, states, beta, self.chunk_size)
-        m2 = self.memories.square().sum(dim=1).amax()
-        energy = -lse / beta + 0.5 * states.square().sum(dim=1) + math.log(self.memories.shape[0]) / beta + 0.5 * m2
-        return check_result(energy, "the energy", hint)
+                "energy() needs an inner-product similarity ('dot' or a kernel with a self_term) and "
+                "auto-association; the classical network and dense associative memories have theirs in hopnb.models")
+        scores = self.scores(states)
+        origin = self.separation.conjugate(torch.zeros_like(scores[:1]))
+        constant = origin + self_term(self.memories).amax()
+        energy = self_term(states) - self.separation.conjugate(scores) + constant
+        if free(energy):
+            check_result(energy, "the energy", f"β · scores overflow {states.dtype}; lower beta, rescale the "
+                         f"memories and states or use torch.float64")
+        return energy
 
 
-def separation_conjugate(separation: _sep.Softmax | _sep.Entmax, scores: torch.Tensor) -> torch.Tensor:
-    """``β⁻¹ Ψ*_α(β s)`` for each row of ``scores [B, M]``: the convex function whose gradient in
-    ``s`` is the separation's output (U-Hop eq. (2.3); chapter 5).
+def separation_conjugate(separation: _sep.Separation, scores: torch.Tensor) -> torch.Tensor:
+    """``Ψ*(s)`` for each row of ``scores [B, M]``: :meth:`hopnb.separation.Separation.conjugate`.
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-energy`.
 
-    For α-entmax, ``Ψ*_α(θ) = max_p ⟨p, θ⟩ + H_α(p) = ⟨p*, θ⟩ + H_α(p*)`` with
-    ``p* = α-entmax(θ)`` and the Tsallis entropy ``H_α(p) = Σ_μ (p_μ − p_μ^α) / (α(α − 1))``;
-    for the softmax (α → 1, Shannon entropy) it is ``log Σ_μ exp(θ_μ)``, so the result is
-    ``lse(β, s)``. (U-Hop's App. D writes the maximisation as ``⟨p, z⟩ − Ψ_α(p)`` with this
-    entropy as ``Ψ_α``; the sign must be ``+`` for α = 1 to give the softmax.)
-
-    >>> s = torch.tensor([[2.0, 0.0]])
-    >>> separation_conjugate(_sep.sparsemax(), s)  # one-hot: the conjugate is the top score
+    >>> separation_conjugate(_sep.Sparsemax(), torch.tensor([[2.0, 0.0]]))
     tensor([2.])
     """
-    beta = separation.beta
-    if isinstance(separation, _sep.Softmax):
-        return torch.logsumexp(beta * scores, dim=-1) / beta
-    alpha, p = separation.alpha, separation(scores)
-    tsallis = (p - p.pow(alpha)).sum(dim=-1) / (alpha * (alpha - 1))
-    return ((p * beta * scores).sum(dim=-1) + tsallis) / beta
+    return _sep.as_separation(separation).conjugate(scores)

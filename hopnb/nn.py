@@ -21,9 +21,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from . import functional as _functional
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_dtype, check_finite, check_int, check_result, shape_str, type_str
+from ._validate import check_dtype, check_finite, check_int, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
@@ -43,14 +44,9 @@ def _batched(x, name: str, d: int | None = None, like: torch.Tensor | None = Non
             raise TypeError(f"{name} must have the dtype of states ({like.dtype}); got {x.dtype}")
         if x.device != like.device:
             raise ValueError(f"{name} must be on the device of states ({like.device}); got {x.device}")
-    check_finite(x, name)
+    if free(x):
+        check_finite(x, name)
     return x
-
-
-def _callable(value, name: str, names):
-    if not callable(value):
-        raise TypeError(f"{name} must be a name ({', '.join(names)}) or a callable; got {type_str(value)}")
-    return value
 
 
 class Hopfield(nn.Module):
@@ -59,28 +55,30 @@ class Hopfield(nn.Module):
     Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
 
     ``values`` default to the stored patterns. Returns ``[N, S, d_v]`` (and the weights
-    ``[N, S, L]`` with ``return_weights=True``; the last ones are also kept in
-    ``self.weights`` after each call). Options (all off by default):
+    ``[N, S, L]`` of the last update with ``return_weights=True``); the layer keeps no state
+    between calls. Retrieval is :func:`hopnb.functional.retrieve` (the fused attention kernel
+    for dot product or squared Euclidean distance with softmax; streamed otherwise), with an
+    optional ``mask [N, S, L]`` (bool, True where a state may see a stored pattern, or additive).
+    Options (all off by default):
 
     * ``normalize``: ``nn.LayerNorm`` on states and stored patterns (sizes ``d``);
-    * ``projections=(d, hidden)``: learned ``nn.Linear(d, hidden)`` maps of states, stored
-      patterns and values (values are then ``[N, L, d]`` on input, ``hidden`` on output);
+    * ``projections=(d, hidden)`` or ``(d, hidden, d_values)``: learned ``nn.Linear`` maps of
+      states and stored patterns (``d -> hidden``) and values (``d_values -> hidden``, by default
+      ``d_values = d``);
     * ``steps``: iterate ``ξ ← sep(sim(K, ξ)) V`` (values must have the states' size).
 
     >>> q, k = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
     >>> ref = torch.softmax(0.5 * q @ k.transpose(1, 2), dim=-1) @ k
-    >>> torch.allclose(Hopfield(separation=_sep.softmax(beta=0.5))(q, k), ref)
+    >>> torch.allclose(Hopfield(separation=_sep.softmax(beta=0.5))(q, k), ref, atol=1e-6)
     True
     """
 
     def __init__(self, similarity: str | Callable = "dot", separation: str | Callable = "softmax", *,
-                 steps: int = 1, normalize: int | None = None, projections: tuple[int, int] | None = None):
+                 steps: int = 1, normalize: int | None = None, projections: tuple[int, ...] | None = None):
         super().__init__()
         steps = check_int(steps, "steps")
-        self.similarity = (_sim.get(similarity) if isinstance(similarity, str)
-                           else _callable(similarity, "similarity", _sim.NAMES))
-        self.separation = (_sep.get(separation) if isinstance(separation, str)
-                           else _callable(separation, "separation", _sep.NAMES))
+        self.similarity = _sim.as_similarity(similarity)
+        self.separation = _sep.as_separation(separation)
         self.steps = steps
         self.norm_states = self.norm_stored = None
         if normalize is not None:
@@ -89,17 +87,15 @@ class Hopfield(nn.Module):
         self.proj_states = self.proj_stored = self.proj_values = None
         if projections is not None:
             if (isinstance(projections, (str, bytes)) or not hasattr(projections, "__len__")
-                    or len(projections) != 2):
-                raise TypeError(f"projections must be a pair (d, hidden) of positive ints; got {projections!r}")
-            d, hidden = (check_int(v, f"projections[{i}]") for i, v in enumerate(projections))
-            self.proj_states, self.proj_stored, self.proj_values = (nn.Linear(d, hidden) for _ in range(3))
-        self.weights: torch.Tensor | None = None
-
-    def _separate(self, scores: torch.Tensor) -> torch.Tensor:
-        return self.separation(scores)
+                    or len(projections) not in (2, 3)):
+                raise TypeError(f"projections must be a pair (d, hidden) or a triple (d, hidden, d_values) of "
+                                f"positive ints; got {projections!r}")
+            d, hidden, *rest = (check_int(v, f"projections[{i}]") for i, v in enumerate(projections))
+            self.proj_states, self.proj_stored = nn.Linear(d, hidden), nn.Linear(d, hidden)
+            self.proj_values = nn.Linear(rest[0] if rest else d, hidden)
 
     def forward(self, states: torch.Tensor, stored: torch.Tensor, values: torch.Tensor | None = None, *,
-                return_weights: bool = False):
+                mask: torch.Tensor | None = None, return_weights: bool = False):
         _batched(states, "states")
         _batched(stored, "stored", states.shape[-1], like=states)
         values = stored if values is None else _batched(values, "values", like=states)
@@ -109,8 +105,8 @@ class Hopfield(nn.Module):
             raise ValueError(f"states must have d={expected_d} features (this layer's normalize/projections size); "
                              f"got {shape_str(states)}")
         if self.proj_values is not None and values.shape[-1] != self.proj_values.in_features:
-            raise ValueError(f"values must have d={self.proj_values.in_features} features (the projections' size); "
-                             f"got {shape_str(values)}")
+            raise ValueError(f"values must have d={self.proj_values.in_features} features (the projections' d_values; "
+                             f"pass projections=(d, hidden, d_values) for another width); got {shape_str(values)}")
         if stored.shape[:2] != values.shape[:2] or states.shape[0] != stored.shape[0]:
             raise ValueError(f"states [N, S, d], stored [N, L, d] and values [N, L, d_v] must agree in N and L; "
                              f"got {shape_str(states)}, {shape_str(stored)}, {shape_str(values)}")
@@ -120,21 +116,13 @@ class Hopfield(nn.Module):
             states, stored, values = self.proj_states(states), self.proj_stored(stored), self.proj_values(values)
         if self.steps > 1 and values.shape[-1] != states.shape[-1]:
             raise ValueError(f"steps > 1 needs values of the states' size {states.shape[-1]}; got {values.shape[-1]}")
-        score = _sim.unchecked(self.similarity)
         for _ in range(self.steps):
-            scores = score(stored, states)
-            expected = (*states.shape[:-1], stored.shape[-2])
-            if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != expected:
-                raise ValueError(f"similarity must return scores [N, S, L] = {list(expected)}; got {type_str(scores)}")
-            weights = self._separate(scores)
-            if not isinstance(weights, torch.Tensor) or weights.shape != scores.shape:
-                raise ValueError(f"separation must return weights of the scores' shape {list(expected)}; "
-                                 f"got {type_str(weights)}")
-            states = weights @ values
-        self.weights = weights.detach()
-        check_result(states, "the Hopfield layer's output", "the scores overflow the separation (lower beta or "
-                     "rescale the inputs), or a custom similarity/separation returned NaN")
-        return (states, weights) if return_weights else states
+            query, states = states, _functional.retrieve(states, stored, values, similarity=self.similarity,
+                                                         separation=self.separation, mask=mask)
+        if not return_weights:
+            return states
+        weights = _functional.weights(query, stored, similarity=self.similarity, separation=self.separation, mask=mask)
+        return states, weights
 
 
 class HopfieldPooling(nn.Module):
@@ -156,10 +144,11 @@ class HopfieldPooling(nn.Module):
         self.states = nn.Parameter(torch.randn(queries, d) / d**0.5)
         self.hopfield = Hopfield(**options)
 
-    def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, return_weights: bool = False):
+    def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, mask: torch.Tensor | None = None,
+                return_weights: bool = False):
         _batched(stored, "stored", self.states.shape[1])
         states = self.states.expand(stored.shape[0], *self.states.shape)
-        return self.hopfield(states, stored, values, return_weights=return_weights)
+        return self.hopfield(states, stored, values, mask=mask, return_weights=return_weights)
 
 
 class HopfieldLayer(nn.Module):
@@ -180,9 +169,9 @@ class HopfieldLayer(nn.Module):
         self.targets = nn.Parameter(torch.randn(memories, d_out) / d**0.5)
         self.hopfield = Hopfield(**options)
 
-    def forward(self, states: torch.Tensor, *, return_weights: bool = False):
+    def forward(self, states: torch.Tensor, *, mask: torch.Tensor | None = None, return_weights: bool = False):
         _batched(states, "states", self.stored.shape[1])
         n = states.shape[0]
         stored = self.stored.expand(n, *self.stored.shape)
         targets = self.targets.expand(n, *self.targets.shape)
-        return self.hopfield(states, stored, targets, return_weights=return_weights)
+        return self.hopfield(states, stored, targets, mask=mask, return_weights=return_weights)

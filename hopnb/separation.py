@@ -6,55 +6,94 @@ The second factor of the UHN retrieval ``z = P · sep(sim(M, q))`` (Millidge et 
 2022; chapter 4, eq. (4.1)). Each is a small ``nn.Module``; an inverse temperature
 β always sits *inside* the separation (``softmax(β s)``), never after it.
 
-Three families, which :class:`hopnb.AssociativeMemory` streams differently over
-chunks of memories:
+Each separation owns what the engine needs from it, so that a new one (or a subclass
+of a built-in one) works everywhere without editing the engine:
 
-* element-wise maps (:class:`Identity`, :class:`Polynomial`, :class:`Threshold`):
-  weights of one memory depend on its score alone, optionally renormalised to sum 1;
-* :class:`Softmax`: a running log-sum-exp over chunks;
-* :class:`Max`: a running arg-max;
-* everything else (:class:`Sparsemax`, :class:`Entmax`, any callable) sees whole rows.
+* :meth:`Separation.separate` — the weights of whole rows;
+* :meth:`Separation.stream` — ``sep(s) V`` from chunks of memories: a running
+  log-sum-exp for :class:`Softmax`, a running arg-max for :class:`Max`, running sums for
+  the element-wise maps; whole rows for everything else;
+* :meth:`Separation.conjugate` — the convex function ``Ψ*`` whose gradient is the
+  separation (U-Hop eq. (2.3); chapter 5), from which :meth:`hopnb.AssociativeMemory.energy`
+  is built;
+* :meth:`Separation.softmax_beta` — β when the separation is exactly ``softmax(β s)``,
+  so that retrieval may use :func:`torch.nn.functional.scaled_dot_product_attention`.
+
+A subclass that overrides :meth:`~Separation.separate` (or :meth:`~Elementwise.map`) and not
+one of the others falls back to the generic version of that other (whole rows, no
+conjugate, no attention kernel), so its retrieval always agrees with its weights.
+
+β (and α for :class:`Entmax`) is learnable with ``learnable=True`` or when given as a tensor
+that requires grad: it is then an ``nn.Parameter`` holding ``log β`` (``log(α − 1)``), positive
+by construction, listed by ``.parameters()`` and moved by ``.to()``.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Callable, Iterable
+
 import torch
 from torch import nn
 
-from ._validate import check_positive, check_real, check_result, check_scores
+from ._validate import check_positive, check_real, check_result, check_scores, free, shape_str
 
-__all__ = ["Separation", "Identity", "Polynomial", "Threshold", "Softmax", "Max", "Sparsemax", "Entmax",
-           "identity", "polynomial", "threshold", "softmax", "max", "sparsemax", "entmax", "get", "NAMES"]
+__all__ = ["Separation", "Elementwise", "Function", "Identity", "Polynomial", "Threshold", "Softmax", "Max",
+           "Sparsemax", "Entmax", "identity", "polynomial", "threshold", "softmax", "sparsemax", "entmax", "get",
+           "as_separation", "NAMES"]
 
-
-def _beta(beta) -> float | torch.Tensor:
-    """β as given: a learnable tensor is kept (and must be a positive finite scalar, now and
-    whenever it is used: see :func:`beta_of`), a number is checked."""
-    if isinstance(beta, torch.Tensor) and beta.requires_grad:
-        _check_learnable_beta(beta)
-        return beta
-    return check_positive(beta, "beta")
+Chunks = Iterable[tuple[torch.Tensor, torch.Tensor]]
+_DERIVED = ("stream", "conjugate", "softmax_beta")
 
 
-def _check_learnable_beta(beta: torch.Tensor) -> None:
-    if beta.numel() != 1 or not beta.is_floating_point():
-        raise ValueError(f"beta must be a positive finite scalar; got a tensor {list(beta.shape)} {beta.dtype}")
-    value = float(beta.detach())
-    if not (value > 0 and value < float("inf")):
-        raise ValueError(f"beta must be a positive finite scalar; got {value} (a learnable beta must stay positive: "
-                         f"train log β instead, or clamp it)")
+def _positive_scalar(value, name: str, minimum: float, learnable: bool) -> float:
+    """A number > ``minimum``; a learnable tensor must be a positive finite scalar."""
+    if isinstance(value, torch.Tensor) and learnable:
+        ok = value.numel() == 1 and value.is_floating_point()
+        number = float(value.detach()) if ok else float("nan")
+        if not (ok and minimum < number < float("inf")):
+            got = number if ok else f"a tensor {shape_str(value)} {value.dtype}"
+            raise ValueError(f"{name} must be a positive finite scalar (> {minimum:g}); got {got}")
+        return number
+    return check_positive(value, name, minimum=minimum)
 
 
-def beta_of(separation) -> float | torch.Tensor:
-    """The separation's β, checked again (a learnable β may have been trained out of range)."""
-    beta = separation.beta
-    if isinstance(beta, torch.Tensor):
-        _check_learnable_beta(beta)
-    return beta
+def _number(value) -> float:
+    return float(value.detach()) if isinstance(value, torch.Tensor) else value
 
 
-def _check_scores(scores) -> None:
-    check_scores(scores)
+def _learnable(value, learnable) -> bool:
+    if not isinstance(learnable, bool):
+        raise TypeError(f"learnable must be a bool; got {learnable!r}")
+    return learnable or (isinstance(value, torch.Tensor) and value.requires_grad)
+
+
+def _ratio(acc: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """``acc / total``, with rows of total 0 (no mass) left at 0."""
+    return acc / torch.where(total == 0, torch.ones_like(total), total)
+
+
+def _finite_or_zero(m: torch.Tensor) -> torch.Tensor:
+    return torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+
+
+def _check_input(scores) -> None:
+    """Scores ``[..., B, M]``; their values (no NaN or +inf) where reading them is free."""
+    if not isinstance(scores, torch.Tensor) or free(scores):
+        check_scores(scores)
+    elif scores.ndim < 2:
+        raise ValueError(f"a separation takes scores [B, M]; got {shape_str(scores)}")
+
+
+def _check_shape(weights, scores: torch.Tensor) -> torch.Tensor:
+    """Weights must come back in the scores' shape."""
+    if not isinstance(weights, torch.Tensor) or weights.shape != scores.shape:
+        what = (f"[B, M] = {list(scores.shape)} (the scores' shape)" if scores.ndim == 2
+                else f"of the scores' shape {list(scores.shape)}")
+        got = shape_str(weights) if isinstance(weights, torch.Tensor) else type(weights).__name__
+        raise ValueError(f"separation must return weights {what}; got {got}")
+    return weights
 
 
 class Separation(nn.Module):
@@ -72,18 +111,104 @@ class Separation(nn.Module):
     tensor([[1., 4.]])
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "separate" in cls.__dict__ or "forward" in cls.__dict__:  # new weights: the inherited stream,
+            # conjugate and attention kernel no longer match them
+            for name in _DERIVED:
+                if name not in cls.__dict__:
+                    setattr(cls, name, getattr(Separation, name))
+
+    def _positive(self, name: str, value, learnable: bool, minimum: float = 0.0) -> None:
+        """Keep the parameter ``name`` (> ``minimum``): a float, or when learnable an ``nn.Parameter``
+        ``log_{name}`` holding ``log(value − minimum)``, so that it stays above ``minimum``."""
+        learnable = _learnable(value, learnable)
+        number = _positive_scalar(value, name if name != "alpha" else "entmax alpha", minimum, learnable)
+        if learnable:
+            like = value if isinstance(value, torch.Tensor) else torch.empty(())
+            init = torch.tensor(math.log(number - minimum), dtype=like.dtype, device=like.device)
+            self.register_parameter(f"log_{name}", nn.Parameter(init))
+        else:
+            setattr(self, f"_{name}", number)
+
+    def _value(self, name: str, minimum: float = 0.0):
+        log = self._parameters.get(f"log_{name}")
+        return getattr(self, f"_{name}") if log is None else minimum + log.exp()
+
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        _check_scores(scores)
-        return check_result(self.separate(scores), f"{type(self).__name__} weights",
-                            "the scores overflow this separation's arithmetic (e.g. β · scores or scores^n); "
-                            "lower beta or n, or rescale the scores")
+        """The weights of ``scores``, checked: shapes always, values where that is free."""
+        _check_input(scores)
+        w = self._weights(scores)
+        if free(w):
+            check_result(w, f"{type(self).__name__} weights",
+                         "the scores overflow this separation's arithmetic (e.g. β · scores or scores^n); "
+                         "lower beta or n, or rescale the scores")
+        return w
+
+    def _weights(self, scores: torch.Tensor) -> torch.Tensor:
+        """:meth:`separate` with its output's shape checked."""
+        return _check_shape(self.separate(scores), scores)
 
     def separate(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def stream(self, chunks: Chunks) -> torch.Tensor:
+        """``sep(s) V`` from ``(scores [..., B, m], values [..., m, d'])`` chunks that cover the
+        memories in order. This generic version gathers whole rows first."""
+        scores, values = zip(*chunks)
+        scores = torch.cat(scores, dim=-1)
+        return _check_shape(self(scores), scores) @ torch.cat(values, dim=-2)
+
+    def conjugate(self, scores: torch.Tensor) -> torch.Tensor:
+        """``Ψ*(s)`` for each row ``[..., B]``: the convex function whose gradient in ``s`` is
+        ``sep(s)`` (U-Hop eq. (2.3); chapter 5)."""
+        raise NotImplementedError(f"{type(self).__name__} has no convex conjugate here (its weights are not the "
+                                  f"gradient of a known convex function of the scores), so no energy")
+
+    def softmax_beta(self):
+        """β when ``sep(s) = softmax(β s)`` exactly, else None."""
+        return None
+
+
+class Function(Separation):
+    """Any callable ``scores -> weights`` as a separation (chapter 4, eq. (4.1)): whole rows, no conjugate.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> Function(lambda s: s.relu())(torch.tensor([[1.0, -2.0]]))
+    tensor([[1., 0.]])
+    """
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        """The callable's weights, shape-checked; what they hold is the caller's to check."""
+        _check_input(scores)
+        return self._weights(scores)
+
+    def separate(self, scores):
+        return self.fn(scores)
+
+    def extra_repr(self):
+        return getattr(self.fn, "__name__", repr(self.fn))
+
 
 class Elementwise(Separation):
-    """Weights ``f(s_{bμ})`` memory by memory; ``normalize`` divides each row by its sum."""
+    """Weights ``f(s_{bμ})`` memory by memory; ``normalize`` divides each row by its sum.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    Streams as running sums ``Σ f(s) V`` and ``Σ f(s)``; a subclass gives :meth:`map`."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "map" in cls.__dict__:  # a new map(): running sums still apply, an inherited conjugate does not
+            if "stream" not in cls.__dict__:
+                cls.stream = Elementwise.stream
+            if "conjugate" not in cls.__dict__:
+                cls.conjugate = Separation.conjugate
 
     def __init__(self, normalize: bool = False):
         super().__init__()
@@ -96,12 +221,28 @@ class Elementwise(Separation):
         w = self.map(scores)
         if self.normalize:
             total = w.sum(dim=-1, keepdim=True)
-            w = w / torch.where(total == 0, torch.ones_like(total), total)
+            w = _ratio(w, total)
         return w
+
+    def stream(self, chunks: Chunks) -> torch.Tensor:
+        acc = total = 0
+        for scores, values in chunks:
+            w = self.map(scores)
+            acc = acc + w @ values
+            total = total + w.sum(dim=-1, keepdim=True)
+        if self.normalize:
+            acc = _ratio(acc, total)
+        return acc
+
+    def _unnormalized(self) -> None:
+        if self.normalize:
+            raise NotImplementedError(f"{type(self).__name__}(normalize=True) is not the gradient of a convex "
+                                      f"function of the scores, so it has no conjugate and no energy here")
 
 
 class Identity(Elementwise):
     """``sep(s) = s``: the classical Hopfield network's separation (chapter 1).
+    Conjugate ``Ψ*(s) = ½ Σ_μ s_μ²``.
 
     Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-hebb`.
 
@@ -112,14 +253,21 @@ class Identity(Elementwise):
     def map(self, scores):
         return scores
 
+    def conjugate(self, scores):
+        self._unnormalized()
+        return 0.5 * scores.square().sum(dim=-1)
+
 
 class Polynomial(Elementwise):
     """``sep(s) = s^n`` (``rectified``: ``max(s, 0)^n``), the dense associative memory of order n
     (Krotov & Hopfield 2016; chapter 2, eq. (2.2); its first-order update, chapter 4).
+    Conjugate ``Ψ*(s) = Σ_μ s_μ^{n+1} / (n + 1)`` (unnormalised only).
 
     Defined in :doc:`/book/ch02_dense_associative_memory`, Eq. :eq:`eq-ch02-F`.
 
-    A non-integer n needs ``rectified=True`` (negative bases have no real power).
+    A non-integer n needs ``rectified=True`` (negative bases have no real power). With
+    ``normalize`` the weights are computed from ``n log|s|`` with a running maximum, so
+    ``s^n`` may overflow while the normalised weights stay finite.
 
     >>> Polynomial(3)(torch.tensor([[2.0, -1.0]]))
     tensor([[ 8., -1.]])
@@ -137,17 +285,44 @@ class Polynomial(Elementwise):
     def map(self, scores):
         return (scores.clamp_min(0) if self.rectified else scores).pow(self.n)
 
+    def _scaled(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(sign · exp(n log|s| − m), m)`` with ``m`` the row maximum of ``n log|s|`` (−inf where a row is
+        all zero, and then no shift): ``s^n`` up to a factor ``e^m`` per row, finite where ``s^n`` overflows."""
+        base = scores.clamp_min(0) if self.rectified else scores
+        log = self.n * base.abs().log()
+        m = log.amax(dim=-1, keepdim=True)
+        p = torch.exp(log - _finite_or_zero(m))
+        if self.n % 2 == 1:
+            p = torch.where(base < 0, -p, p)
+        return p, m
+
     def separate(self, scores):
-        w = super().separate(scores)
-        if self.normalize:
-            rows = ~torch.isfinite(w).all(dim=-1)
-            if bool(rows.any()):  # s^n overflowed: normalise (s / max|s|)^n instead, the same weights
-                s = scores[rows]
-                scale = s.abs().amax(dim=-1, keepdim=True)
-                scaled = super().separate(s / torch.where(scale == 0, torch.ones_like(scale), scale))
-                w = w.clone()
-                w[rows] = scaled
-        return w
+        if not self.normalize:
+            return self.map(scores)
+        p, _ = self._scaled(scores)
+        return _ratio(p, p.sum(dim=-1, keepdim=True))
+
+    def stream(self, chunks: Chunks) -> torch.Tensor:
+        if not self.normalize:
+            return Elementwise.stream(self, chunks)
+        m = acc = total = None
+        for scores, values in chunks:  # the running maximum of the online softmax, on n log|s|
+            p, top = self._scaled(scores)
+            if m is None:
+                m, acc, total = top, p @ values, p.sum(dim=-1, keepdim=True)
+                continue
+            m_new = torch.maximum(m, top)
+            shift = _finite_or_zero(m_new)
+            old, new = torch.exp(m - shift), torch.exp(top - shift)
+            acc = acc * old + (p * new) @ values
+            total = total * old + (p * new).sum(dim=-1, keepdim=True)
+            m = m_new
+        return _ratio(acc, total)
+
+    def conjugate(self, scores):
+        self._unnormalized()
+        base = scores.clamp_min(0) if self.rectified else scores
+        return base.pow(self.n + 1).sum(dim=-1) / (self.n + 1)
 
     def extra_repr(self):
         return f"n={self.n}, rectified={self.rectified}, normalize={self.normalize}"
@@ -156,6 +331,7 @@ class Polynomial(Elementwise):
 class Threshold(Elementwise):
     """``sep(s) = 1[s ≥ θ]``: every memory within the threshold gets weight 1, as in sparse
     distributed memory (Kanerva 1988), with similarity = negative Hamming distance.
+    Conjugate ``Ψ*(s) = Σ_μ max(s_μ − θ, 0)`` (unnormalised only).
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
 
@@ -170,6 +346,10 @@ class Threshold(Elementwise):
     def map(self, scores):
         return (scores >= self.theta).to(scores.dtype)
 
+    def conjugate(self, scores):
+        self._unnormalized()
+        return (scores - self.theta).clamp_min(0).sum(dim=-1)
+
     def extra_repr(self):
         return f"theta={self.theta}, normalize={self.normalize}"
 
@@ -177,26 +357,66 @@ class Threshold(Elementwise):
 class Softmax(Separation):
     """``sep(s) = softmax(β s)``, the modern continuous Hopfield network's separation
     (Ramsauer et al. 2020; chapter 3, eq. (3.4)). Computed with log-sum-exp, finite at any β.
+    Conjugate ``Ψ*(s) = β⁻¹ log Σ_μ exp(β s_μ) = lse(β, s)`` (chapter 3, eq. (3.1)).
+
+    ``learnable=True`` (or a β that requires grad) trains ``log β``.
 
     Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
 
     >>> Softmax(beta=1e6)(torch.tensor([[1.0, 0.0]]))
     tensor([[1., 0.]])
+    >>> [name for name, _ in Softmax(beta=2.0, learnable=True).named_parameters()]
+    ['log_beta']
     """
 
-    def __init__(self, beta: float = 1.0):
+    def __init__(self, beta: float | torch.Tensor = 1.0, *, learnable: bool = False):
         super().__init__()
-        self.beta = _beta(beta)
+        self._positive("beta", beta, learnable)
+
+    @property
+    def beta(self) -> float | torch.Tensor:
+        """β: a float, or ``exp(log_beta)`` when learnable."""
+        return self._value("beta")
 
     def separate(self, scores):
-        return torch.softmax(beta_of(self) * scores, dim=-1)
+        return torch.softmax(self.beta * scores, dim=-1)
+
+    def stream(self, chunks: Chunks) -> torch.Tensor:
+        """One chunk: ``softmax(β s) V``. More: the online softmax (Milakov & Gimelshein 2018), a running
+        maximum ``m``, normaliser ``l`` and output rescaled as each chunk arrives, so that the result
+        equals the one-shot softmax."""
+        chunks = iter(chunks)
+        first, second = next(chunks), next(chunks, None)
+        if second is None:
+            return self.separate(first[0]) @ first[1]
+        beta, m = self.beta, None
+        for scores, values in itertools.chain((first, second), chunks):
+            a = beta * scores
+            top = a.amax(dim=-1, keepdim=True)
+            if m is None:
+                p = torch.exp(a - top)
+                acc, total = p @ values, p.sum(dim=-1, keepdim=True)
+                m = top
+                continue
+            m_new = torch.maximum(m, top)
+            scale, p = torch.exp(m - m_new), torch.exp(a - m_new)
+            acc, total, m = acc * scale + p @ values, total * scale + p.sum(dim=-1, keepdim=True), m_new
+        return acc / total
+
+    def conjugate(self, scores):
+        beta = self.beta
+        return torch.logsumexp(beta * scores, dim=-1) / beta
+
+    def softmax_beta(self):
+        return self.beta
 
     def extra_repr(self):
-        return f"beta={float(self.beta):g}"
+        return f"beta={_number(self.beta):g}" + (", learnable" if "log_beta" in self._parameters else "")
 
 
 class Max(Separation):
     """``sep(s) = onehot(argmax_μ s_μ)``: the limit of softmax(β s) as β → ∞ (ties go to the first).
+    Conjugate ``Ψ*(s) = max_μ s_μ``; streams as a running arg-max.
 
     Defined in :doc:`/book/ch00_associative_memory_in_ten_minutes`, Eq. :eq:`eq-ch00-similarity`.
 
@@ -207,6 +427,67 @@ class Max(Separation):
     def separate(self, scores):
         return torch.zeros_like(scores).scatter_(-1, scores.argmax(dim=-1, keepdim=True), 1.0)
 
+    def stream(self, chunks: Chunks) -> torch.Tensor:
+        best = out = None
+        for scores, values in chunks:
+            top, arg = scores.max(dim=-1, keepdim=True)
+            pick = torch.take_along_dim(values, arg, dim=-2)
+            if best is None:
+                best, out = top, pick
+            else:
+                better = top > best                          # strict: ties keep the earlier memory
+                best, out = torch.where(better, top, best), torch.where(better, pick, out)
+        return out
+
+    def conjugate(self, scores):
+        return scores.amax(dim=-1)
+
+
+class _EntmaxFunction(torch.autograd.Function):
+    """α-entmax over the last dimension by the ``entmax`` package (sort-based for a fixed α = 1.5 or 2,
+    bisection otherwise), with its backward (Peters et al. 2019, eq. (10); in α too, Correia et al.
+    2019) and a batching rule, written so that ``torch.func`` transforms (``grad``, ``vmap``) apply."""
+
+    @staticmethod
+    def forward(z, alpha):
+        import entmax as _entmax
+
+        if isinstance(alpha, torch.Tensor):
+            return _entmax.entmax_bisect(z, alpha=alpha.to(z.dtype), dim=-1)
+        if alpha == 2.0:
+            return _entmax.sparsemax(z, dim=-1)
+        if alpha == 1.5:
+            return _entmax.entmax15(z, dim=-1)
+        return _entmax.entmax_bisect(z, alpha=alpha, dim=-1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.alpha = inputs[1]
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def vmap(info, in_dims, z, alpha):
+        """Rows are independent: the vmapped dimension becomes one more leading dimension."""
+        if in_dims[1] is not None:
+            raise NotImplementedError("entmax cannot be vmapped over α; vmap over the scores only")
+        return _EntmaxFunction.apply(z.movedim(in_dims[0], 0), alpha), 0
+
+    @staticmethod
+    def backward(ctx, grad):
+        (p,) = ctx.saved_tensors
+        alpha = ctx.alpha
+        g = torch.where(p > 0, p.pow(2 - alpha), torch.zeros_like(p))  # p^(2−α) on the support
+        skew = g / g.sum(dim=-1, keepdim=True)
+        dz = grad * g
+        dz = dz - skew * dz.sum(dim=-1, keepdim=True)
+        d_alpha = None
+        if ctx.needs_input_grad[1]:
+            shannon = torch.xlogy(p, p)
+            d = grad * (p - skew) / (alpha - 1) ** 2 - grad * (shannon - skew * shannon.sum(dim=-1, keepdim=True)) \
+                / (alpha - 1)
+            d_alpha = d.sum()
+        return dz, d_alpha
+
 
 class Entmax(Separation):
     """``sep(s) = α-entmax(β s)`` (Peters et al. 2019), the sparse modern Hopfield network's separation
@@ -216,34 +497,52 @@ class Entmax(Separation):
 
     Its output is exactly one-hot when the top score beats the runner-up by at least
     ``1 / (β (α − 1))`` (U-Hop eq. (E.1)). Uses the ``entmax`` package (exact sort-based
-    algorithms for α = 1.5 and 2, bisection otherwise).
+    algorithms for a fixed α = 1.5 or 2, bisection otherwise). ``learnable=True`` trains
+    ``log β`` and ``log(α − 1)`` (a learnable α uses bisection, which differentiates in α).
 
     >>> Entmax(alpha=2.0)(torch.tensor([[1.0, 0.0, -1.0]]))
     tensor([[1., 0., 0.]])
     """
 
-    def __init__(self, alpha: float = 1.5, beta: float = 1.0):
+    def __init__(self, alpha: float | torch.Tensor = 1.5, beta: float | torch.Tensor = 1.0, *,
+                 learnable: bool = False):
         super().__init__()
-        alpha = check_positive(alpha, "entmax alpha", minimum=1.0)
-        self.alpha, self.beta = alpha, _beta(beta)
+        self._positive("alpha", alpha, learnable, minimum=1.0)
+        self._positive("beta", beta, learnable)
+
+    @property
+    def alpha(self) -> float | torch.Tensor:
+        """α > 1: a float, or ``1 + exp(log_alpha)`` when learnable."""
+        return self._value("alpha", minimum=1.0)
+
+    @property
+    def beta(self) -> float | torch.Tensor:
+        """β: a float, or ``exp(log_beta)`` when learnable."""
+        return self._value("beta")
 
     def separate(self, scores):
-        import entmax as _entmax
+        return _EntmaxFunction.apply(self.beta * scores, self.alpha)
 
-        z = beta_of(self) * scores
-        if self.alpha == 2.0:
-            return _entmax.sparsemax(z, dim=-1)
-        if self.alpha == 1.5:
-            return _entmax.entmax15(z, dim=-1)
-        return _entmax.entmax_bisect(z, alpha=self.alpha, dim=-1)
+    def conjugate(self, scores):
+        """``β⁻¹ Ψ*_α(β s)`` with ``Ψ*_α(θ) = max_p ⟨p, θ⟩ + H_α(p) = ⟨p*, θ⟩ + H_α(p*)``,
+        ``p* = α-entmax(θ)`` and the Tsallis entropy ``H_α(p) = Σ_μ (p_μ − p_μ^α) / (α(α − 1))``
+        (U-Hop eq. (2.3), App. D; the sign must be ``+`` for α → 1 to give the softmax's ``lse``).
+
+        >>> Sparsemax().conjugate(torch.tensor([[2.0, 0.0]]))  # one-hot: the conjugate is the top score
+        tensor([2.])
+        """
+        beta, alpha, p = self.beta, self.alpha, self(scores)
+        tsallis = (p - p.pow(alpha)).sum(dim=-1) / (alpha * (alpha - 1))
+        return (p * scores).sum(dim=-1) + tsallis / beta
 
     def extra_repr(self):
-        return f"alpha={self.alpha:g}, beta={float(self.beta):g}"
+        return f"alpha={_number(self.alpha):g}, beta={_number(self.beta):g}"
 
 
 class Sparsemax(Entmax):
     """``sep(s) = sparsemax(β s)``, the Euclidean projection of ``β s`` onto the simplex
     (Martins & Astudillo 2016): α-entmax with α = 2. One-hot iff the margin is ≥ 1/β.
+    ``learnable=True`` trains ``log β`` (α = 2 stays fixed).
 
     Defined in :doc:`/book/ch05_uhop`, Eq. :eq:`eq-ch05-margin`.
 
@@ -251,14 +550,17 @@ class Sparsemax(Entmax):
     tensor([[0.7500, 0.2500]])
     """
 
-    def __init__(self, beta: float = 1.0):
-        super().__init__(alpha=2.0, beta=beta)
+    def __init__(self, beta: float | torch.Tensor = 1.0, *, learnable: bool = False):
+        Separation.__init__(self)
+        self._alpha = 2.0
+        self._positive("beta", beta, learnable)
 
     def extra_repr(self):
-        return f"beta={float(self.beta):g}"
+        return f"beta={_number(self.beta):g}"
 
 
-# Lower-case constructors, as the book writes them: ``separation.softmax(beta=8)``.
+# Lower-case constructors, as the book writes them: ``separation.softmax(beta=8)``. ``max`` is one too,
+# but not exported by ``*``, which would shadow the builtin.
 identity, polynomial, threshold, softmax = Identity, Polynomial, Threshold, Softmax
 max, sparsemax, entmax = Max, Sparsemax, Entmax  # noqa: A001 (``max`` mirrors the UHN paper's name)
 
@@ -282,3 +584,28 @@ def get(name: str, **params) -> Separation:
         raise ValueError(f"unknown separation {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"scores [B, M] -> weights [B, M])")
     return _REGISTRY[name](**params)
+
+
+def as_separation(value) -> Separation:
+    """The separation slot of chapter 4, eq. (4.1), from a name (``"softmax"``), a separation object
+    (``Softmax(beta=8)``), a separation class passed uncalled (``Softmax``, the same as its name: default parameters) or
+    any callable ``scores -> weights`` (wrapped in :class:`Function`).
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> as_separation("max"), as_separation(softmax)
+    (Max(), Softmax(beta=1))
+    """
+    if isinstance(value, str):
+        return get(value)
+    if isinstance(value, Separation):
+        return value
+    if isinstance(value, type) and issubclass(value, Separation):
+        try:
+            return value()
+        except TypeError:
+            raise TypeError(f"separation {value.__name__} needs parameters: pass {value.__name__}(...) called, "
+                            f"e.g. separation.polynomial(3); got the class uncalled") from None
+    if callable(value):
+        return Function(value)
+    raise TypeError(f"separation must be a name ({', '.join(NAMES)}) or a callable; got {type(value).__name__}")

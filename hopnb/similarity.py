@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from . import l1
 from ._validate import check_norms, check_pair, check_positive
 
-__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "unchecked", "NAMES"]
+__all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "as_similarity", "unchecked", "attention_form", "self_term", "NAMES"]
 
 Similarity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -141,6 +141,22 @@ def get(name: str, **params) -> Similarity:
     return functools.partial(fn, **params) if params else fn
 
 
+def as_similarity(value) -> Similarity:
+    """The similarity slot of chapter 4, eq. (4.1), from a name (``"dot"``) or any callable
+    ``(memories, queries) -> scores``.
+
+    Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    >>> as_similarity("dot") is dot
+    True
+    """
+    if isinstance(value, str):
+        return get(value)
+    if not callable(value):
+        raise TypeError(f"similarity must be a name ({', '.join(NAMES)}) or a callable; got {type(value).__name__}")
+    return value
+
+
 def cosine_eps(sim) -> float | None:
     """``eps`` when ``sim`` is hopnb's cosine similarity (or a partial of it), else None."""
     if isinstance(sim, functools.partial) and getattr(sim.func, "__wrapped__", None) is getattr(cosine, "__wrapped__"):
@@ -161,6 +177,38 @@ def unchecked(sim: str | Similarity) -> Similarity:
     if isinstance(sim, functools.partial) and hasattr(sim.func, "raw"):
         return functools.partial(sim.func.raw, *sim.args, **sim.keywords)
     return getattr(sim, "raw", sim)
+
+
+def attention_form(sim) -> str | None:
+    """How ``softmax(β sim(K, q))`` (chapter 3, eq. (3.4)) maps onto
+    :func:`torch.nn.functional.scaled_dot_product_attention`:
+    ``"dot"`` for the dot product (scale β), ``"squared_euclidean"`` for ``euclidean(squared=True)``
+    (``−‖q − ξ‖² = 2 qᵀξ − ‖ξ‖² − ‖q‖²``: scale 2β and an additive bias ``−β‖ξ‖²``, the query's own
+    term cancelling in the softmax), None for any other similarity.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+    """
+    raw = unchecked(sim)
+    if raw is dot.raw:
+        return "dot"
+    if (isinstance(raw, functools.partial) and raw.func is euclidean.raw and not raw.args
+            and raw.keywords.get("squared") and not raw.keywords.get("reciprocal")):
+        return "squared_euclidean"
+    return None
+
+def self_term(sim) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``x -> ½ sim(x, x)`` row by row, the convex term of the energy, for the similarities that are
+    inner products: the dot product (``½ xᵀx``, chapter 3, eq. (3.2)) and any similarity object with a
+    ``self_term`` method (the kernel ``½ ‖W x‖²``, U-Hop eq. (2.2)); None for the others.
+
+    Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-energy`.
+
+    >>> self_term("dot")(torch.tensor([[3.0, 4.0]]))
+    tensor([12.5000])
+    """
+    if unchecked(sim) is dot.raw:
+        return lambda x: 0.5 * x.square().sum(dim=-1)
+    return getattr(sim, "self_term", None)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_numerics_finite_at_extreme_beta_and_magnitude():
     assert bool(torch.isfinite(energy).all())
 
 
-def test_autograd_flows_to_memories_queries_and_beta():
+def test_autograd_flows_to_memories_queries_and_learnable_beta():
     g = torch.Generator().manual_seed(4)
     memories = torch.randn(40, 8, generator=g, dtype=torch.float64, requires_grad=True)
     queries = torch.randn(3, 8, generator=g, dtype=torch.float64, requires_grad=True)
@@ -92,7 +92,9 @@ def test_autograd_flows_to_memories_queries_and_beta():
     assert torch.autograd.gradcheck(lambda m, q: AssociativeMemory(m, "manhattan", S.softmax(beta=0.3),
                                                                   chunk_size=16)(q), (memories, queries))
     mem(queries).sum().backward()
-    assert memories.grad is not None and queries.grad is not None and beta.grad is not None
+    log_beta = mem.separation.log_beta  # a β that requires grad is the initial value of the parameter log β
+    assert [p is log_beta for p in mem.parameters()] == [True]
+    assert memories.grad is not None and queries.grad is not None and log_beta.grad is not None
 
 
 def test_custom_callables_and_bad_returns():

@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import hopnb
 from hopnb import separation as S
 
 scores_arrays = arrays("float64", st.tuples(st.integers(1, 4), st.integers(2, 12)),
@@ -98,8 +99,82 @@ def test_bad_parameters_are_named(make, message):
         make()
 
 
-def test_beta_may_be_a_learnable_tensor():
-    beta = torch.tensor(2.0, requires_grad=True)
-    w = S.softmax(beta=beta)(torch.tensor([[1.0, 0.0]]))
+@pytest.mark.parametrize("make", [lambda b: S.softmax(beta=b), lambda b: S.sparsemax(beta=b),
+                                  lambda b: S.entmax(alpha=1.5, beta=b)])
+def test_learnable_beta_is_a_positive_parameter(make):
+    sep = make(torch.tensor(2.0, requires_grad=True))
+    assert [name for name, _ in sep.named_parameters()][-1] == "log_beta"
+    assert float(sep.beta.detach()) == pytest.approx(2.0)
+    w = sep(torch.tensor([[0.3, 0.0]]))
     w[0, 0].backward()
-    assert beta.grad is not None and beta.grad.item() > 0
+    assert sep.log_beta.grad is not None and sep.log_beta.grad.item() > 0
+    assert sep.double().log_beta.dtype == torch.float64 and isinstance(make(2.0).beta, float)
+    with pytest.raises(ValueError, match="beta must be"):
+        make(torch.tensor(-3.0, requires_grad=True))
+
+
+def test_learnable_beta_and_alpha_are_trained_by_an_optimiser():
+    torch.manual_seed(0)
+    memories, queries = torch.randn(20, 6, dtype=torch.float64), torch.randn(8, 6, dtype=torch.float64)
+    for sep in (S.softmax(beta=0.5, learnable=True), S.entmax(alpha=1.5, beta=0.5, learnable=True)):
+        mem = hopnb.AssociativeMemory(memories, "dot", sep)
+        before = {name: p.detach().clone() for name, p in mem.named_parameters()}
+        assert set(before) == ({"separation.log_beta"} if isinstance(sep, S.Softmax)
+                               else {"separation.log_alpha", "separation.log_beta"})
+        optimiser = torch.optim.Adam(mem.parameters(), lr=0.1)
+        for _ in range(3):
+            optimiser.zero_grad()
+            (mem(queries) - memories[:8]).square().sum().backward()
+            optimiser.step()
+        assert all(not torch.equal(before[name], p) for name, p in mem.named_parameters())
+        assert sep.beta.item() > 0 and (not isinstance(sep, S.Entmax) or sep.alpha.item() > 1)
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.5, 1.3])
+def test_entmax_gradient_passes_gradcheck_and_torch_func(alpha):
+    s = torch.randn(3, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64, requires_grad=True)
+    sep = S.entmax(alpha=alpha, beta=0.8)
+    assert torch.autograd.gradcheck(sep, (s,))
+    first = torch.func.grad(lambda x: sep(x)[:, 0].sum())(s.detach())
+    torch.testing.assert_close(first, torch.autograd.grad(sep(s)[:, 0].sum(), s)[0])
+
+
+def test_star_imports_shadow_no_builtin():
+    import builtins
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(hopnb.__path__, "hopnb."):
+        module = importlib.import_module(info.name)
+        names = getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")])
+        assert not set(names) & set(dir(builtins)), info.name
+    namespace = {}
+    exec("from hopnb.separation import *", namespace)
+    assert "max" not in namespace and S.max is S.Max  # still there by its attribute name
+
+
+def test_names_classes_and_objects_build_the_same_separation():
+    memories, queries = torch.rand(20, 5), torch.rand(3, 5)
+    reference = hopnb.AssociativeMemory(memories, "dot", S.Softmax())(queries)
+    for sep in ("softmax", S.softmax, S.Softmax, S.softmax(beta=1.0)):
+        torch.testing.assert_close(hopnb.AssociativeMemory(memories, "dot", sep)(queries), reference)
+        assert hopnb.nn.Hopfield(separation=sep)(queries[None], memories[None]).shape == (1, 3, 5)
+    with pytest.raises(TypeError, match="separation Polynomial needs parameters"):
+        hopnb.AssociativeMemory(memories, "dot", S.polynomial)
+
+
+def test_modern_network_learns_its_beta_with_any_optimiser_over_its_parameters():
+    torch.manual_seed(1)
+    memories, queries = torch.randn(12, 5), torch.randn(4, 5)
+    net = hopnb.models.ModernHopfield(memories, beta=0.2, learnable=True)
+    assert [name for name, _ in net.named_parameters()] == ["separation.log_beta"]
+    optimiser = torch.optim.SGD(net.parameters(), lr=0.5)
+    losses = []
+    for _ in range(10):
+        optimiser.zero_grad()
+        loss = (net(memories[:4] + 0.3 * queries) - memories[:4]).square().mean()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] and net.beta.item() > 0.2
+    assert net.double().beta.dtype == torch.float64

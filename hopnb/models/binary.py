@@ -9,7 +9,6 @@ seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1)
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
@@ -19,9 +18,6 @@ from .._validate import check_int, check_like, check_patterns, check_positive, c
 from ..runtime import generator_device
 
 __all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics"]
-
-
-_LOG_MAX = math.log(torch.finfo(torch.float64).max)  # exp() beyond this overflows float64
 
 
 def _check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -176,7 +172,9 @@ class DenseAssociativeMemory(BinaryNetwork):
 
     Energy ``E(x) = −Σ_μ F(ξ_μᵀ x)`` (chapter 2, eq. (2.1)) with the interaction function ``F``:
     ``"polynomial"`` ``F(z) = zⁿ``, ``"rectified"`` ``F(z) = max(z, 0)ⁿ``, or
-    ``"exponential"`` ``F(z) = exp(β z)``. Unit ``l`` takes the sign that gives the
+    ``"exponential"`` ``F(z) = exp(β z)``, whose energy :meth:`energy` returns in the log domain,
+    ``−β⁻¹ log Σ_μ exp(β ξ_μᵀ x)`` (finite at any d; a monotone map of ``−Σ_μ exp(β ξ_μᵀ x)``,
+    so the same updates lower both). Unit ``l`` takes the sign that gives the
     lower energy (eq. (2.3)):
     ``x_l ← sgn(Σ_μ F(ξ_μᵀ x^{(l+)}) − F(ξ_μᵀ x^{(l−)}))``, where ``x^{(l±)}`` is x with
     unit l set to ±1. The overlaps are integers and each decision is exact: polynomials
@@ -213,17 +211,17 @@ class DenseAssociativeMemory(BinaryNetwork):
         return (z.clamp_min(0) if self.interaction == "rectified" else z).pow(self.n)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``E(x) = −Σ_μ F(ξ_μᵀ x)`` for each row, ``[B]``, in float64 (chapter 2, eq. (2.1))."""
+        """``E(x) = −Σ_μ F(ξ_μᵀ x)`` for each row, ``[B]``, in float64 (chapter 2, eq. (2.1)); for the
+        exponential interaction ``−β⁻¹ log Σ_μ exp(β ξ_μᵀ x)``, the log domain of ``−Σ_μ exp(β ξ_μᵀ x)``.
+
+        >>> dam = DenseAssociativeMemory(torch.ones(1, 2000), "exponential")
+        >>> dam.energy(torch.ones(1, 2000)).item()
+        -2000.0
+        """
+        if self.interaction == "exponential":
+            return -self.log_neg_energy(states) / self.beta
         self._check_states(states)
         overlaps = (states @ self.patterns.T).double()
-        if self.interaction == "exponential":
-            log_neg = torch.logsumexp(self.beta * overlaps, dim=1)
-            if bool((log_neg > _LOG_MAX).any()):
-                raise ValueError(f"the exponential energy −Σ_μ exp(β ξ_μᵀx) overflows float64 here: log(−E) reaches "
-                                 f"{float(log_neg.max()):.1f} > {_LOG_MAX:.1f} (beta={self.beta:g}, d="
-                                 f"{self.patterns.shape[1]}). Compare states with log_neg_energy(), which returns "
-                                 f"log(−E) and orders them the other way round, or lower beta.")
-            return -log_neg.exp()
         d = self.patterns.shape[1]
         hint = (f"d^n = {d}^{self.n} overflows float64; compare the energies divided by d^n, "
                 f"−Σ_μ F(ξ_μᵀx / d), or use a smaller n")
@@ -234,8 +232,9 @@ class DenseAssociativeMemory(BinaryNetwork):
         return check_result(-self._F_scaled(overlaps).sum(dim=1) * factor, "the energy", hint)
 
     def log_neg_energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``log(−E(x)) = log Σ_μ exp(β ξ_μᵀ x)`` for the exponential interaction, ``[B]``, in float64:
-        finite where ``E`` itself overflows (a lower energy is a larger value here).
+        """``log Σ_μ exp(β ξ_μᵀ x)`` for the exponential interaction, ``[B]``, in float64: the logarithm of
+        minus Krotov and Hopfield's ``−Σ_μ exp(β ξ_μᵀ x)``, ``−β`` times :meth:`energy` (a lower energy
+        is a larger value here).
 
         >>> dam = DenseAssociativeMemory(torch.ones(1, 1000), "exponential")
         >>> round(float(dam.log_neg_energy(torch.ones(1, 1000))), 1)

@@ -14,7 +14,7 @@ from .._validate import check_patterns, check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
-from ..memory import AssociativeMemory, separation_conjugate, stream_softmax
+from ..memory import AssociativeMemory
 from ..runtime import generator_device
 
 __all__ = ["UHop", "AdaptiveHopfield"]
@@ -29,6 +29,10 @@ class UHop(AssociativeMemory):
     ``fit`` runs Stage I (separation-loss descent on W, then row normalisation); calling
     the memory, or ``retrieve`` for T steps, is Stage II, ``x ← Ξ Sep(β K(Ξ, x))``
     (U-Hop eq. (2.4); chapter 5, eq. (5.2)) with any separation (softmax, sparsemax, α-entmax).
+    Its energy is :meth:`AssociativeMemory.energy` with the kernel's self term,
+    ``E_K(x) = ½ K(x, x) − β⁻¹ Ψ*_α(β K(Ξ, x)) + c`` (U-Hop eq. (2.2)), which iterating never raises
+    (U-Hop Thm 2.1); with ``W = I`` it is the modern Hopfield network's energy. The retrieval is the
+    gradient step in the kernel's metric, ``x − (WᵀW)⁻¹ ∇E_K(x)``: ``x − ∇E_K(x)`` where ``WᵀW = I``.
 
     >>> net = UHop(torch.eye(4), generator=torch.Generator().manual_seed(0))
     >>> history = net.fit(steps=5, progress=False)
@@ -49,16 +53,6 @@ class UHop(AssociativeMemory):
     def fit(self, steps: int = 100, **options) -> list[float]:
         """Stage I on the stored memories; ``options`` go to :meth:`KernelSimilarity.fit`."""
         return self.kernel.fit(self.memories, steps, **options)
-
-    def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``E_K(x) = ½ K(x, x) − β⁻¹ Ψ*_α(β K(Ξ, x))`` (U-Hop eq. (2.2)), ``[B]``, for softmax
-        (``lse``), sparsemax and α-entmax; the retrieval is its concave–convex update (U-Hop
-        Thm 2.1), so iterating never raises it."""
-        if not isinstance(self.separation, (_sep.Softmax, _sep.Entmax)):
-            raise NotImplementedError("UHop.energy is implemented for the softmax, sparsemax and entmax separations")
-        self._check_queries(states)
-        phi = self.kernel.features(states)
-        return 0.5 * phi.square().sum(dim=-1) - separation_conjugate(self.separation, self.scores(states))
 
 
 class AdaptiveHopfield(AssociativeMemory):
@@ -87,8 +81,8 @@ class AdaptiveHopfield(AssociativeMemory):
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
         """``E(x) = −lse(s(Ξ, x))`` (A-Hop's energy), ``[B]``."""
-        self._check_queries(states)
-        return -stream_softmax(self._score, self.memories, self.memories, states, 1.0, self.chunk_size)[1]
+        self._check_queries(states, finite=True)
+        return -self.separation.conjugate(self.scores(states))
 
     def fit(self, variants: VariantDistribution | tuple[torch.Tensor, torch.Tensor], *, epochs: int = 200,
             lr: float = 0.1, samples: int = 1024, batch_size: int = 256, generator: torch.Generator | None = None,

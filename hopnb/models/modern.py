@@ -26,18 +26,20 @@ class ModernHopfield(AssociativeMemory):
     Energy ``E(x) = −lse(β, Ξᵀx) + ½ xᵀx + β⁻¹ log M + ½ m²`` (chapter 3, eq. (3.2)); its
     concave–convex update is ``x ← Ξᵀ softmax(β Ξ x)`` (eq. (3.4)), i.e. dot similarity,
     softmax separation and ``P = Ξ``. With keys = values = memories this is the attention
-    ``softmax(β Q Kᵀ) V``.
+    ``softmax(β Q Kᵀ) V``. ``learnable=True`` (or a β that requires grad) trains ``log β``.
 
     >>> net = ModernHopfield(torch.eye(3), beta=8.0)
     >>> bool(net.energy(net(torch.tensor([[0.6, 0.4, 0.0]]))) <= net.energy(torch.tensor([[0.6, 0.4, 0.0]])))
     True
     """
 
-    def __init__(self, memories: torch.Tensor, beta: float = 1.0, *, chunk_size: int | None = None):
-        super().__init__(memories, "dot", _sep.Softmax(beta), chunk_size=chunk_size)
+    def __init__(self, memories: torch.Tensor, beta: float | torch.Tensor = 1.0, *, learnable: bool = False,
+                 chunk_size: int | None = None):
+        super().__init__(memories, "dot", _sep.Softmax(beta, learnable=learnable), chunk_size=chunk_size)
 
     @property
-    def beta(self):
+    def beta(self) -> float | torch.Tensor:
+        """β of the softmax: a float, or ``exp(log β)`` when learnable."""
         return self.separation.beta
 
 
