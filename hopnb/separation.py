@@ -150,6 +150,8 @@ class Separation(nn.Module):
         return _check_shape(self.separate(scores), scores)
 
     def separate(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The weights ``sep(s)`` ``[..., B, M]`` of whole rows of scores ``[..., B, M]``; what a
+        subclass gives."""
         raise NotImplementedError
 
     def stream(self, chunks: Chunks) -> torch.Tensor:
@@ -215,6 +217,7 @@ class Elementwise(Separation):
         self.normalize = bool(normalize)
 
     def map(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """``f(s)`` entry by entry, before any normalisation; what a subclass gives."""
         raise NotImplementedError
 
     def separate(self, scores):
