@@ -58,7 +58,7 @@ def _named(items, name: str) -> dict[str, object]:
 def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], similarities, separations,
                     corruptions: Mapping[str, Corruption], levels: Sequence[float], seeds: Iterable[int] = (0,),
                     threshold: float = 50.0, device: torch.device | str | None = None,
-                    queries_per_run: int | None = None, progress: bool = True) -> list[dict]:
+                    queries_per_run: int | None = None, progress: bool = False) -> list[dict]:
     """Retrieval quality over a grid of settings; one row per (memories, similarity, separation,
     corruption, level, seed).
 
@@ -69,11 +69,12 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
     ``corruptions[name](x, level, generator=g)`` and used as a query. ``similarities``
     and ``separations`` are names, callables or separation modules, or mappings from a
     label to one. Each row holds the settings and ``fraction_correct`` (SSE below
-    ``threshold``), ``mean_sse`` and ``source_accuracy`` (the top weight is the source).
+    ``threshold``), ``mean_sse`` and ``source_accuracy`` (the top weight is the source). ``progress=True``
+    shows a progress bar.
 
     >>> rows = retrieval_sweep(torch.rand(20, 8), n_memories=[5], similarities=["euclidean"],
     ...                        separations=["max"], corruptions={"none": lambda x, level, generator: x},
-    ...                        levels=[0.0], progress=False)
+    ...                        levels=[0.0])
     >>> rows[0]["source_accuracy"]
     1.0
     """

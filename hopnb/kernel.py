@@ -259,12 +259,13 @@ class KernelSimilarity(nn.Module):
             return own - k.amax(dim=1)
 
     def fit(self, memories: torch.Tensor, steps: int = 100, *, lr: float = 0.1, t: float = 2.0,
-            kind: str = "average", normalize_rows: bool = True, progress: bool = True) -> list[float]:
+            kind: str = "average", normalize_rows: bool = True, progress: bool = False) -> list[float]:
         """Stage I of U-Hop's Algorithm 1: ``steps`` gradient steps ``W ← W − γ ∇_W L_Φ(Ξ)``,
         then (``normalize_rows``) each row of W scaled to unit norm. ``kind`` picks the average
         loss or the max loss (App. G.2). Returns the loss before
         each step and after the last (``steps + 1`` values, before the row normalisation,
-        which does not change L_Φ's value much but does change the scale of K).
+        which does not change L_Φ's value much but does change the scale of K). ``progress=True``
+        shows a progress bar.
 
         The step size γ = ``lr`` = 0.1 is chosen for W with unit-norm rows, as initialised:
         on 100 MNIST test digits (t = 2) it lowers L_Φ from −2.28 to −3.93 in 100 steps,

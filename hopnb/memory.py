@@ -26,20 +26,24 @@ __all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate"]
 
 
 class Retrieval(NamedTuple):
-    """What :meth:`AssociativeMemory.retrieve` returns.
+    """What ``retrieve`` returns, for every model: :meth:`AssociativeMemory.retrieve` and the
+    binary networks' :meth:`~hopnb.models.binary.BinaryNetwork.retrieve`.
 
     Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
 
-    ``state`` ``[B, d]`` is the final state; ``steps`` how many updates ran;
-    ``converged`` ``[B]`` whether the last update moved each state by at most ``tol``
-    (all False when no ``tol`` was given); ``trajectory`` ``[T, B, d]`` the recorded
-    states (the query first), or None.
+    ``state`` ``[B, d]`` is the final state; ``steps`` how many updates (for the binary
+    networks, sweeps) ran; ``converged`` ``[B]`` whether the last update left each state
+    in place (binary networks) or moved it by at most ``tol`` (all False when no ``tol`` was
+    given); ``trajectory`` ``[T, B, d]`` the
+    recorded states (the query first), or None; ``energies`` ``[T, B]`` the energy of each
+    recorded state, or None.
     """
 
     state: torch.Tensor
     steps: int
     converged: torch.Tensor
-    trajectory: torch.Tensor | None
+    trajectory: torch.Tensor | None = None
+    energies: torch.Tensor | None = None
 
 
 class AssociativeMemory(nn.Module):
@@ -144,12 +148,13 @@ class AssociativeMemory(nn.Module):
         return out
 
     def retrieve(self, queries: torch.Tensor, steps: int = 1, *, tol: float | None = None,
-                 record: bool = False, max_record: int = 100) -> Retrieval:
+                 record: bool = False, max_record: int = 100, record_energy: bool = False) -> Retrieval:
         """Iterate ``x ← P · sep(sim(M, x))`` up to ``steps`` times (auto-association only).
 
         With ``tol`` it stops early once no state moves by more than ``tol`` (max-norm).
         With ``record`` it keeps the query and the states after each update, at most
-        ``max_record`` of them (the earliest). The queries are checked (finiteness too) once,
+        ``max_record`` of them (the earliest); with ``record_energy`` the :meth:`energy` of
+        the query and of every state after it. The queries are checked (finiteness too) once,
         here; the updates run unchecked.
 
         >>> mem = AssociativeMemory(torch.eye(3), separation=_sep.Softmax(beta=10.0))
@@ -163,12 +168,14 @@ class AssociativeMemory(nn.Module):
         steps = check_int(steps, "steps")
         if tol is not None:
             check_positive(tol, "tol", strict=False)
-        if not isinstance(record, bool):
-            raise TypeError(f"record must be a bool; got {record!r}")
+        for name, flag in (("record", record), ("record_energy", record_energy)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool; got {flag!r}")
         if record:
             max_record = check_int(max_record, "max_record")
         state = self._check_queries(queries, finite=True)
         trajectory = [state] if record else None
+        energies = [self.energy(state)] if record_energy else None
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
         done = 0
         for done in range(1, steps + 1):
@@ -178,12 +185,15 @@ class AssociativeMemory(nn.Module):
             state = new
             if record and len(trajectory) < max_record:
                 trajectory.append(state)
+            if record_energy:
+                energies.append(self.energy(state))
             if tol is not None and bool(converged.all()):
                 break
         if free(state):
             check_result(state, "the retrieval", "the scores (times beta) overflow the separation in "
                          f"{state.dtype}; lower beta, rescale the memories and queries or use torch.float64")
-        return Retrieval(state, done, converged, torch.stack(trajectory) if record else None)
+        return Retrieval(state, done, converged, torch.stack(trajectory) if record else None,
+                         torch.stack(energies) if record_energy else None)
 
     # ----------------------------------------------------------------- energy
 

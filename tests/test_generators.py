@@ -80,7 +80,8 @@ CALLS = {
         epochs=1, samples=8, batch_size=8, generator=g(), progress=False)
     + models.AdaptiveHopfield(memories).fit((torch.arange(5), memories), epochs=1, generator=g(), progress=False),
     "models.BinaryNetwork.step_async": lambda: models.ClassicalHopfield(binary).step_async(binary, generator=g()),
-    "models.BinaryNetwork.run": lambda: models.DenseAssociativeMemory(binary).run(binary, generator=g()),
+    "models.BinaryNetwork.forward": lambda: models.ClassicalHopfield(binary)(binary, generator=g()),
+    "models.BinaryNetwork.retrieve": lambda: models.DenseAssociativeMemory(binary).retrieve(binary, generator=g()),
 }
 
 

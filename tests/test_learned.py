@@ -235,6 +235,28 @@ def test_a_hop_energy_and_training_errors():
         net.fit([memories], epochs=1)
 
 
+def test_a_hop_fit_takes_any_sampler():
+    # a plain object with sample(n, generator=...) trains A-Hop exactly as the distribution it wraps
+    memories = torch.rand(12, 6, generator=gen(3))
+    variants = corrupt.VariantDistribution(memories, [corrupt.VariantDistribution.of(corrupt.gaussian_noise, sigma=0.3)])
+
+    class Sampler:
+        def sample(self, n, *, generator=None):
+            return variants.sample(n, generator=generator)
+
+    nets = [AdaptiveHopfield(memories), AdaptiveHopfield(memories)]
+    histories = [net.fit(v, epochs=3, samples=32, batch_size=16, generator=gen(4)) for net, v in zip(nets, (variants, Sampler()))]
+    assert histories[0] == histories[1]
+    torch.testing.assert_close(nets[0].weights(memories), nets[1].weights(memories), rtol=0, atol=0)
+
+    class Broken:
+        def sample(self, n, *, generator=None):
+            return torch.arange(n), torch.rand(n, 5)        # queries of the wrong width
+
+    with pytest.raises(ValueError, match=r"variants.sample\(n\) must be \(source \[n\] int64, queries \[n, 6\]\)"):
+        AdaptiveHopfield(memories).fit(Broken(), epochs=1)
+
+
 def test_a_hop_fit_on_a_fixed_training_set_with_validation_and_patience():
     memories = torch.rand(20, 8, generator=gen(), dtype=torch.float64)
     variants = corrupt.VariantDistribution(memories, [corrupt.VariantDistribution.of(corrupt.gaussian_noise, sigma=0.3)])

@@ -23,7 +23,7 @@ def test_asynchronous_dynamics_never_raise_the_energy(load, seed):
     p = binary(int(load * d), d, seed)
     net = ClassicalHopfield(p)
     start = hopnb.corrupt.mask_pixels(p, 0.2, generator=torch.Generator().manual_seed(seed), value=1.0)
-    run = net.run(start, generator=torch.Generator().manual_seed(seed), record_energy=True)
+    run = net.retrieve(start, generator=torch.Generator().manual_seed(seed), record_energy=True)
     assert bool((run.energies[1:] <= run.energies[:-1] + 1e-5).all())
     assert bool(run.converged.all()) and bool(net.is_fixed_point(run.state).all())
 
@@ -32,7 +32,7 @@ def test_classical_capacity_at_loads_0_10_and_0_20():
     d, overlaps = 500, {}
     for load in (0.10, 0.20):
         p = binary(int(load * d), d, seed=10)
-        run = ClassicalHopfield(p).run(p, generator=torch.Generator().manual_seed(0), max_sweeps=50)
+        run = ClassicalHopfield(p).retrieve(p, generator=torch.Generator().manual_seed(0), steps=50)
         overlaps[load] = (run.state * p).mean(dim=1)
     assert overlaps[0.10].mean() >= 0.98
     assert overlaps[0.20].mean() <= 0.8  # past the retrieval cliff at ≈ 0.138
@@ -46,8 +46,8 @@ def test_synchronous_updates_can_two_cycle():
     y = net.step_sync(x)
     z = net.step_sync(y)
     assert not torch.equal(x, y) and torch.equal(x, z)
-    run = net.run(x, mode="sync", max_sweeps=10)
-    assert not bool(run.converged.any()) and run.sweeps == 10
+    run = net.retrieve(x, mode="sync", steps=10)
+    assert not bool(run.converged.any()) and run.steps == 10
 
 
 @pytest.mark.parametrize("interaction, n", [("polynomial", 2), ("polynomial", 3), ("rectified", 3),
@@ -57,7 +57,7 @@ def test_dam_energy_never_increases(interaction, n):
     p = binary(m, d, 5)
     dam = DenseAssociativeMemory(p, interaction, n=max(n, 1), beta=0.5)
     start = hopnb.corrupt.mask_pixels(p[:20], 0.3, generator=torch.Generator().manual_seed(6), value=-1.0)
-    run = dam.run(start, generator=torch.Generator().manual_seed(7), record_energy=True, max_sweeps=30)
+    run = dam.retrieve(start, generator=torch.Generator().manual_seed(7), record_energy=True, steps=30)
     scale = run.energies.abs().amax()
     assert bool((run.energies[1:] <= run.energies[:-1] + 1e-9 * scale).all())
 
@@ -75,8 +75,8 @@ def test_dam_stores_more_than_the_classical_network():
 def test_dam_polynomial_of_order_two_is_the_classical_network():
     p = binary(15, 80, 11)
     start = hopnb.corrupt.mask_pixels(p, 0.3, generator=torch.Generator().manual_seed(1), value=1.0)
-    dam = DenseAssociativeMemory(p, n=2).run(start, generator=torch.Generator().manual_seed(2))
-    classical = ClassicalHopfield(p).run(start, generator=torch.Generator().manual_seed(2))
+    dam = DenseAssociativeMemory(p, n=2).retrieve(start, generator=torch.Generator().manual_seed(2))
+    classical = ClassicalHopfield(p).retrieve(start, generator=torch.Generator().manual_seed(2))
     assert torch.equal(dam.state, classical.state)
 
 
@@ -102,8 +102,8 @@ def test_separation_margins_match_the_definition():
     (lambda: DenseAssociativeMemory(binary(3, 4, 0), "cubic"), "interaction must be one of"),
     (lambda: DenseAssociativeMemory(binary(3, 4, 0), n=0), "polynomial order n must be finite and ≥ 1"),
     (lambda: DenseAssociativeMemory(binary(3, 4, 0), "exponential", beta=0.0), "beta must be finite and > 0"),
-    (lambda: ClassicalHopfield(binary(3, 4, 0)).run(binary(1, 5, 0)), r"states must be \[B, d\] with d=4"),
-    (lambda: ClassicalHopfield(binary(3, 4, 0)).run(binary(1, 4, 0), mode="parallel"), "mode must be"),
+    (lambda: ClassicalHopfield(binary(3, 4, 0)).retrieve(binary(1, 5, 0)), r"states must be \[B, d\] with d=4"),
+    (lambda: ClassicalHopfield(binary(3, 4, 0)).retrieve(binary(1, 4, 0), mode="parallel"), "mode must be"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
@@ -112,4 +112,30 @@ def test_bad_input_is_named(call, message):
 
 def test_dam_has_no_synchronous_mode():
     with pytest.raises(NotImplementedError, match="no synchronous update"):
-        DenseAssociativeMemory(binary(3, 4, 0)).run(binary(1, 4, 0), mode="sync")
+        DenseAssociativeMemory(binary(3, 4, 0)).retrieve(binary(1, 4, 0), mode="sync")
+
+
+@pytest.mark.parametrize("make, start", [
+    (lambda p: ClassicalHopfield(p), "binary"),
+    (lambda p: DenseAssociativeMemory(p, n=3), "binary"),
+    (lambda p: hopnb.AssociativeMemory(p, separation=hopnb.separation.Softmax(beta=0.5)), "real"),
+    (lambda p: hopnb.models.UHop(p, generator=torch.Generator().manual_seed(3)), "real"),
+])
+def test_every_model_has_one_dynamics_verb_and_result(make, start):
+    # forward is one update; retrieve iterates it and returns a Retrieval whose records agree with energy()
+    p = binary(6, 32, 12)
+    net = make(p)
+    x = hopnb.corrupt.mask_pixels(p, 0.25, generator=torch.Generator().manual_seed(4), value=1.0)
+    if start == "real":
+        x = x + 0.1 * torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
+    options = {"generator": torch.Generator().manual_seed(6)} if start == "binary" else {}
+    run = net.retrieve(x, 5, record=True, record_energy=True, **options)
+    assert isinstance(run, hopnb.Retrieval) and 1 <= run.steps <= 5
+    assert run.trajectory.shape == (run.steps + 1, *x.shape) and run.energies.shape == (run.steps + 1, len(x))
+    torch.testing.assert_close(run.trajectory[0], x)
+    torch.testing.assert_close(run.trajectory[-1], run.state)
+    for state, energy in zip(run.trajectory, run.energies):
+        torch.testing.assert_close(net.energy(state), energy)
+    assert torch.equal(net(x, **({"generator": torch.Generator().manual_seed(6)} if start == "binary" else {})),
+                       run.trajectory[1])
+    assert torch.equal(net.memories, p)

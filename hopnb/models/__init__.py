@@ -4,9 +4,9 @@ Defined in :doc:`/book/ch01_classical_hopfield` (binary networks), :doc:`/book/c
 (modern), :doc:`/book/ch05_uhop` (U-Hop) and :doc:`/book/ch06_ahop` (A-Hop).
 """
 
-from .binary import ClassicalHopfield, DenseAssociativeMemory, Dynamics
+from .binary import ClassicalHopfield, DenseAssociativeMemory
 from .learned import AdaptiveHopfield, UHop
 from .modern import ModernHopfield, UniversalHopfield, separation_margins
 
-__all__ = ["AdaptiveHopfield", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics", "ModernHopfield", "UniversalHopfield",
+__all__ = ["AdaptiveHopfield", "ClassicalHopfield", "DenseAssociativeMemory", "ModernHopfield", "UniversalHopfield",
            "UHop", "separation_margins"]

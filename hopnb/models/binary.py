@@ -9,15 +9,14 @@ seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1)
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 from torch import nn
 
 from .._validate import check_int, check_like, check_patterns, check_positive, check_result
+from ..memory import Retrieval
 from ..runtime import generator_device
 
-__all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory", "Dynamics"]
+__all__ = ["BinaryNetwork", "ClassicalHopfield", "DenseAssociativeMemory"]
 
 
 def _check_binary(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -33,31 +32,21 @@ def _sign(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
 
 
-class Dynamics(NamedTuple):
-    """What :meth:`BinaryNetwork.run` returns: the final ``state [B, d]``, the number of
-    ``sweeps`` run, ``converged [B]`` (the last sweep changed nothing), and with
-    ``record_energy`` the ``energies [sweeps + 1, B]`` (the initial one first), else None.
-
-    Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-update`.
-    """
-
-    state: torch.Tensor
-    sweeps: int
-    converged: torch.Tensor
-    energies: torch.Tensor | None
-
-
 class BinaryNetwork(nn.Module):
     """Shared dynamics of the binary networks; subclasses give ``energy`` and ``_sweep``.
 
     Defined in :doc:`/book/ch01_classical_hopfield`, Eq. :eq:`eq-ch01-update`.
+
+    The verbs are those of :class:`~hopnb.AssociativeMemory`: calling the network is one
+    update (an asynchronous sweep), :meth:`retrieve` iterates it and returns a
+    :class:`~hopnb.Retrieval`.
     """
 
-    patterns: torch.Tensor
+    memories: torch.Tensor
 
     def _check_states(self, states) -> torch.Tensor:
         _check_binary(states, "states")
-        check_like(states, self.patterns, "states", "patterns")
+        check_like(states, self.memories, "states", "memories")
         return states
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
@@ -72,6 +61,11 @@ class BinaryNetwork(nn.Module):
         order = torch.randperm(states.shape[1], generator=generator, device=generator_device(generator, "cpu")).tolist()
         return self._sweep(states.clone(), order)
 
+    def forward(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One update, ``states [B, d] -> [B, d]``: an asynchronous sweep (:meth:`step_async`),
+        which never raises the energy."""
+        return self.step_async(states, generator=generator)
+
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no synchronous update; use mode='async'")
 
@@ -80,32 +74,48 @@ class BinaryNetwork(nn.Module):
         self._check_states(states)
         return (self._sweep(states.clone(), range(states.shape[1]), frozen=True) == states).all(dim=1)
 
-    def run(self, states: torch.Tensor, *, mode: str = "async", max_sweeps: int = 100,
-            generator: torch.Generator | None = None, record_energy: bool = False) -> Dynamics:
-        """Update until nothing changes or ``max_sweeps`` sweeps have run.
+    def retrieve(self, states: torch.Tensor, steps: int = 100, *, mode: str = "async",
+                 generator: torch.Generator | None = None, record: bool = False,
+                 record_energy: bool = False) -> Retrieval:
+        """Update until nothing changes or ``steps`` sweeps have run.
 
         ``mode="async"`` (sweeps of single-unit updates, which never raise the energy) or
-        ``"sync"`` (all units at once, which can end in a 2-cycle).
+        ``"sync"`` (all units at once, which can end in a 2-cycle). Returns a
+        :class:`~hopnb.Retrieval`: the final ``state``, the number of sweeps run as ``steps``,
+        ``converged [B]`` (the last sweep changed nothing), with ``record`` the
+        ``trajectory [steps + 1, B, d]`` and with ``record_energy`` the
+        ``energies [steps + 1, B]`` (the initial state first).
+
+        >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0, 1.0, -1.0]]))
+        >>> r = net.retrieve(torch.tensor([[1.0, 1.0, 1.0, -1.0, 1.0, -1.0]]), generator=torch.Generator().manual_seed(0),
+        ...                  record_energy=True)
+        >>> r.state.tolist(), r.steps, r.converged.tolist(), [round(e, 3) for e in r.energies[:, 0].tolist()]
+        ([[1.0, -1.0, 1.0, -1.0, 1.0, -1.0]], 2, [True], [-0.833, -2.5, -2.5])
         """
         if mode not in ("async", "sync"):
             raise ValueError(f"mode must be 'async' or 'sync'; got {mode!r}")
-        max_sweeps = check_int(max_sweeps, "max_sweeps")
-        if not isinstance(record_energy, bool):
-            raise TypeError(f"record_energy must be a bool; got {record_energy!r}")
+        steps = check_int(steps, "steps")
+        for name, flag in (("record", record), ("record_energy", record_energy)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool; got {flag!r}")
         generator_device(generator, "cpu")  # a TypeError for anything but a torch.Generator or None
         state = self._check_states(states)
+        trajectory = [state] if record else None
         energies = [self.energy(state)] if record_energy else None
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
-        sweeps = 0
-        for sweeps in range(1, max_sweeps + 1):
+        done = 0
+        for done in range(1, steps + 1):
             new = self.step_async(state, generator=generator) if mode == "async" else self.step_sync(state)
             converged = (new == state).all(dim=1)
             state = new
+            if record:
+                trajectory.append(state)
             if record_energy:
                 energies.append(self.energy(state))
             if bool(converged.all()):
                 break
-        return Dynamics(state, sweeps, converged, torch.stack(energies) if record_energy else None)
+        return Retrieval(state, done, converged, torch.stack(trajectory) if record else None,
+                         torch.stack(energies) if record_energy else None)
 
 
 class ClassicalHopfield(BinaryNetwork):
@@ -123,34 +133,34 @@ class ClassicalHopfield(BinaryNetwork):
     it, not the rounding of the BLAS kernel at hand: trajectories are the same on any CPU.
 
     >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
-    >>> net.is_fixed_point(net.patterns).tolist()
+    >>> net.is_fixed_point(net.memories).tolist()
     [True]
     """
 
-    def __init__(self, patterns: torch.Tensor):
+    def __init__(self, memories: torch.Tensor):
         super().__init__()
-        _check_binary(patterns, "patterns")
-        m, d = patterns.shape
-        exact = patterns.dtype if m * d < 2**24 and patterns.dtype != torch.float16 else torch.float64
-        couplings = patterns.T.to(exact) @ patterns.to(exact)
+        _check_binary(memories, "memories")
+        m, d = memories.shape
+        exact = memories.dtype if m * d < 2**24 and memories.dtype != torch.float16 else torch.float64
+        couplings = memories.T.to(exact) @ memories.to(exact)
         couplings.fill_diagonal_(0.0)
-        self.register_buffer("patterns", patterns)
+        self.register_buffer("memories", memories)
         self.register_buffer("couplings", couplings)
-        self.register_buffer("weights", (couplings / d).to(patterns.dtype))
+        self.register_buffer("weights", (couplings / d).to(memories.dtype))
 
     def _exact_field(self, states: torch.Tensor) -> torch.Tensor:
         return states.to(self.couplings.dtype) @ self.couplings  # J is symmetric
 
     def field(self, states: torch.Tensor) -> torch.Tensor:
         """Local fields ``h = W x`` of every unit, ``[B, d]``."""
-        return (self._exact_field(states) / self.patterns.shape[1]).to(states.dtype)
+        return (self._exact_field(states) / self.memories.shape[1]).to(states.dtype)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
         """``E(x) = −½ xᵀ W x`` for each row, ``[B]``, in float64 (chapter 1, eq. (1.3)); the
         integer ``xᵀ J x`` is summed exactly, so equal energies compare equal on any machine."""
         self._check_states(states)
         quadratic = (self._exact_field(states).double() * states.double()).sum(dim=1)
-        return -0.5 * quadratic / self.patterns.shape[1]
+        return -0.5 * quadratic / self.memories.shape[1]
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
         """All units at once: ``x ← sgn(W x)`` (may 2-cycle)."""
@@ -184,15 +194,15 @@ class DenseAssociativeMemory(BinaryNetwork):
     :meth:`energy` is returned in float64.
 
     >>> dam = DenseAssociativeMemory(torch.tensor([[1.0, 1.0, -1.0], [1.0, -1.0, 1.0]]), n=3)
-    >>> dam.is_fixed_point(dam.patterns).tolist()
+    >>> dam.is_fixed_point(dam.memories).tolist()
     [True, True]
     """
 
     INTERACTIONS = ("polynomial", "rectified", "exponential")
 
-    def __init__(self, patterns: torch.Tensor, interaction: str = "polynomial", n: int = 3, beta: float = 1.0):
+    def __init__(self, memories: torch.Tensor, interaction: str = "polynomial", n: int = 3, beta: float = 1.0):
         super().__init__()
-        _check_binary(patterns, "patterns")
+        _check_binary(memories, "memories")
         if interaction not in self.INTERACTIONS:
             raise ValueError(f"interaction must be one of {', '.join(self.INTERACTIONS)}; got {interaction!r}")
         if interaction != "exponential":
@@ -200,14 +210,14 @@ class DenseAssociativeMemory(BinaryNetwork):
             if n != int(n):
                 raise ValueError(f"polynomial order n must be an integer; got {n}")
         self.interaction, self.n, self.beta = interaction, int(n), check_positive(beta, "beta")
-        self.register_buffer("patterns", patterns)
+        self.register_buffer("memories", memories)
 
     def extra_repr(self):
         param = f"beta={self.beta:g}" if self.interaction == "exponential" else f"n={self.n}"
-        return f"M={self.patterns.shape[0]}, d={self.patterns.shape[1]}, interaction={self.interaction}, {param}"
+        return f"M={self.memories.shape[0]}, d={self.memories.shape[1]}, interaction={self.interaction}, {param}"
 
     def _F_scaled(self, overlaps: torch.Tensor) -> torch.Tensor:
-        z = overlaps / self.patterns.shape[1]
+        z = overlaps / self.memories.shape[1]
         return (z.clamp_min(0) if self.interaction == "rectified" else z).pow(self.n)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
@@ -221,8 +231,8 @@ class DenseAssociativeMemory(BinaryNetwork):
         if self.interaction == "exponential":
             return -self.log_neg_energy(states) / self.beta
         self._check_states(states)
-        overlaps = (states @ self.patterns.T).double()
-        d = self.patterns.shape[1]
+        overlaps = (states @ self.memories.T).double()
+        d = self.memories.shape[1]
         hint = (f"d^n = {d}^{self.n} overflows float64; compare the energies divided by d^n, "
                 f"−Σ_μ F(ξ_μᵀx / d), or use a smaller n")
         try:
@@ -244,12 +254,12 @@ class DenseAssociativeMemory(BinaryNetwork):
             raise NotImplementedError("log_neg_energy is for interaction='exponential'; "
                                       "the polynomial energies are finite as energy() returns them")
         self._check_states(states)
-        return torch.logsumexp(self.beta * (states @ self.patterns.T).double(), dim=1)
+        return torch.logsumexp(self.beta * (states @ self.memories.T).double(), dim=1)
 
     def _gain_table(self, device) -> torch.Tensor | None:
         """``g(b)`` for every overlap ``b`` in ``[−d, d]`` such that the sign of the update is that
         of ``Σ_μ ξ_μl g(b_μ)``, ``[2d + 1]``; None where no exact table fits (see :meth:`_gain`)."""
-        m, d = self.patterns.shape
+        m, d = self.memories.shape
         b = torch.arange(-d, d + 1, device=device, dtype=torch.float64)
         if self.interaction == "exponential":
             return torch.exp(self.beta * (b - d))                 # e^{β b}, scaled by e^{−β d}
@@ -273,7 +283,7 @@ class DenseAssociativeMemory(BinaryNetwork):
         """
         if table is None:
             return (self._F_scaled(base + col) - self._F_scaled(base - col)).sum(dim=1)
-        d = self.patterns.shape[1]
+        d = self.memories.shape[1]
         index = (base.round() + d).long()                         # base in [−d, d]
         counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
         counts.scatter_add_(1, index, col.long().expand_as(index))
@@ -281,10 +291,10 @@ class DenseAssociativeMemory(BinaryNetwork):
 
     def _sweep(self, states, order, frozen=False):
         out = states.clone() if frozen else states
-        overlaps = states @ self.patterns.T                  # [B, M], kept up to date
+        overlaps = states @ self.memories.T                  # [B, M], kept up to date
         table = self._gain_table(states.device)
         for l in order:
-            col = self.patterns[:, l]                         # [M]
+            col = self.memories[:, l]                         # [M]
             base = overlaps - states[:, l:l + 1] * col        # overlaps without unit l
             new = _sign(self._gain(base, col, table)).to(states.dtype)
             out[:, l] = new

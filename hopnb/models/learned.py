@@ -84,28 +84,32 @@ class AdaptiveHopfield(AssociativeMemory):
         self._check_queries(states, finite=True)
         return -self.separation.conjugate(self.scores(states))
 
-    def fit(self, variants: VariantDistribution | tuple[torch.Tensor, torch.Tensor], *, epochs: int = 200,
+    def fit(self, variants, *, epochs: int = 200,
             lr: float = 0.1, samples: int = 1024, batch_size: int = 256, generator: torch.Generator | None = None,
-            progress: bool = True, validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+            progress: bool = False, validation: tuple[torch.Tensor, torch.Tensor] | None = None,
             patience: int | None = None) -> list[float]:
         """Train the footprint weights by cross-entropy with the source index as the label.
 
-        ``variants`` is either a :class:`~hopnb.corrupt.VariantDistribution` over this
-        network's memories — each epoch then draws ``samples`` fresh pairs — or a fixed
-        training set ``(source [n], queries [n, d])``: each epoch is then one pass over it in
-        an order drawn from ``generator`` (``samples`` is ignored). Adam (learning rate ``lr``)
+        ``variants`` is either a sampler — any object whose ``sample(n, generator=...)``
+        returns pairs ``(source [n], queries [n, d])``, such as a
+        :class:`~hopnb.corrupt.VariantDistribution` over this network's memories; each epoch
+        then draws ``samples`` fresh pairs — or a fixed training set ``(source [n], queries [n, d])``
+        of plain tensors: each epoch is then one pass over it in an order drawn from
+        ``generator`` (``samples`` is ignored). Adam (learning rate ``lr``)
         takes one step per batch of ``batch_size``. The defaults (Adam, lr 0.1, 200 epochs)
         are the paper's.
 
         ``validation=(source, queries)`` records the held-out cross-entropy after every
         epoch in ``self.validation_history``; with ``patience`` too, training stops once it
         has not improved for ``patience`` epochs, and the weights of the best epoch are kept.
-        ``self.steps`` counts the Adam steps taken. Returns the mean training loss of each epoch.
+        ``self.steps`` counts the Adam steps taken. Returns the mean training loss of each epoch;
+        ``progress=True`` shows a progress bar over the epochs.
         """
-        fixed = not isinstance(variants, VariantDistribution)
+        fixed = not callable(getattr(variants, "sample", None))
         if fixed:
             source_all, queries_all = self._pairs(variants, "variants")
-        elif variants.memories.shape != self.memories.shape or not torch.equal(variants.memories, self.memories):
+        elif isinstance(variants, VariantDistribution) and not (
+                variants.memories.shape == self.memories.shape and torch.equal(variants.memories, self.memories)):
             raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
         for name, value in (("epochs", epochs), ("samples", samples), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -126,7 +130,7 @@ class AdaptiveHopfield(AssociativeMemory):
                 order = torch.randperm(len(source_all), generator=generator, device=where).to(self.memories.device)
                 source, queries = source_all[order], queries_all[order]
             else:
-                source, queries = variants.sample(samples, generator=generator)
+                source, queries = self._pairs(variants.sample(samples, generator=generator), "variants.sample(n)")
             total = 0.0
             for start in range(0, len(source), batch_size):
                 logits = self.footprint(self.memories, queries[start:start + batch_size])
@@ -159,8 +163,9 @@ class AdaptiveHopfield(AssociativeMemory):
         """Check ``(source [n], queries [n, d])`` against this network's memories."""
         if not (isinstance(pairs, (tuple, list)) and len(pairs) == 2
                 and all(isinstance(t, torch.Tensor) for t in pairs)):
-            raise TypeError(f"{name} must be a hopnb.corrupt.VariantDistribution or a pair of tensors "
-                            f"(source [n], queries [n, d]); got {type(pairs).__name__}")
+            raise TypeError(f"{name} must be a sampler with sample(n, generator=...) (such as a "
+                            f"hopnb.corrupt.VariantDistribution) or a pair of tensors (source [n], queries [n, d]); "
+                            f"got {type(pairs).__name__}")
         source, queries = pairs
         n, d = self.memories.shape
         if source.ndim != 1 or queries.ndim != 2 or queries.shape != (len(source), d) or source.dtype != torch.long:
