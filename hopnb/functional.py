@@ -17,8 +17,11 @@ How :func:`retrieve` computes:
 
 A ``mask`` ``[..., B, M]`` (broadcastable) is boolean, True where a query may see a memory (the
 convention of ``scaled_dot_product_attention``), or a float added to the scores. A query that
-may see no memory at all has no defined softmax: the attention kernel returns zeros for it on
-the CPU, the streamed softmax NaN.
+may see no memory at all has no defined weights (a softmax over nothing, the arg-max of
+nothing), so such a mask is refused with an error naming the queries. The check reads the
+mask's values, so it runs where that is free (eager, on the CPU); on a GPU or under
+``torch.compile`` such a row gets whatever the kernel gives (zeros from the attention kernel,
+NaN from the streamed softmax).
 """
 
 from __future__ import annotations
@@ -114,6 +117,15 @@ def _mask(mask, queries: torch.Tensor) -> torch.Tensor | None:
     if mask.dtype != torch.bool and mask.dtype != queries.dtype:
         raise TypeError(f"mask must be bool (True: the memory takes part) or of the queries' dtype {queries.dtype}; "
                         f"got {mask.dtype}")
+    if free(mask):
+        visible = mask if mask.dtype == torch.bool else ~torch.isneginf(mask)
+        blind = ~visible.any(dim=-1)                  # [..., B]: queries that may see no memory
+        if bool(blind.any()):
+            where = blind.nonzero().tolist()
+            whom = ("every query" if mask.ndim == 1 else
+                    f"{len(where)} quer{'y' if len(where) == 1 else 'ies'} (indices {where[:5]}{' …' if len(where) > 5 else ''})")
+            raise ValueError(f"mask hides every memory from {whom}; weights over no memory are undefined: "
+                             f"let each query see at least one memory")
     return mask if mask.ndim > 1 else mask[None]  # [M]: the same for every query
 
 

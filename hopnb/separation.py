@@ -136,7 +136,11 @@ class Separation(nn.Module):
         return getattr(self, f"_{name}") if log is None else minimum + log.exp()
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        """The weights of ``scores``, checked: shapes always, values where that is free."""
+        """The weights of ``scores``, checked: shapes always, values where that is free.
+
+        >>> Softmax(beta=2.0)(torch.tensor([[0.0, 0.5]])).round(decimals=4)
+        tensor([[0.2689, 0.7311]])
+        """
         _check_input(scores)
         w = self._weights(scores)
         if free(w):
@@ -151,24 +155,45 @@ class Separation(nn.Module):
 
     def separate(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         """The weights ``sep(s)`` ``[..., B, M]`` of whole rows of scores ``[..., B, M]``; what a
-        subclass gives."""
+        subclass gives (:meth:`forward` calls it and checks the result).
+
+        >>> Max().separate(torch.tensor([[0.2, 0.7, 0.1]]))
+        tensor([[0., 1., 0.]])
+        """
         raise NotImplementedError
 
     def stream(self, chunks: Chunks) -> torch.Tensor:
         """``sep(s) V`` from ``(scores [..., B, m], values [..., m, d'])`` chunks that cover the
-        memories in order. This generic version gathers whole rows first."""
+        memories in order. This generic version gathers whole rows first; the built-in
+        separations combine the chunks as they come, and agree with it:
+
+        >>> s, v = torch.tensor([[1.0, 3.0, 2.0]]), torch.eye(3)
+        >>> chunks = [(s[:, :2], v[:2]), (s[:, 2:], v[2:])]
+        >>> torch.allclose(Softmax().stream(chunks), Softmax()(s) @ v)
+        True
+        """
         scores, values = zip(*chunks)
         scores = torch.cat(scores, dim=-1)
         return _check_shape(self(scores), scores) @ torch.cat(values, dim=-2)
 
     def conjugate(self, scores: torch.Tensor) -> torch.Tensor:
         """``Ψ*(s)`` for each row ``[..., B]``: the convex function whose gradient in ``s`` is
-        ``sep(s)`` (U-Hop eq. (2.3); chapter 5)."""
+        ``sep(s)`` (U-Hop eq. (2.3); chapter 5).
+
+        >>> s = torch.tensor([[0.0, 1.0]], requires_grad=True)
+        >>> (grad,) = torch.autograd.grad(Softmax().conjugate(s).sum(), s)
+        >>> torch.allclose(grad, Softmax()(s))
+        True
+        """
         raise NotImplementedError(f"{type(self).__name__} has no convex conjugate here (its weights are not the "
                                   f"gradient of a known convex function of the scores), so no energy")
 
     def softmax_beta(self):
-        """β when ``sep(s) = softmax(β s)`` exactly, else None."""
+        """β when ``sep(s) = softmax(β s)`` exactly, else None.
+
+        >>> Softmax(beta=4.0).softmax_beta(), Sparsemax().softmax_beta()
+        (4.0, None)
+        """
         return None
 
 
@@ -176,6 +201,9 @@ class Function(Separation):
     """Any callable ``scores -> weights`` as a separation (chapter 4, eq. (4.1)): whole rows, no conjugate.
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
+
+    Under a mask the callable sees −inf for the masked memories and must give them weight 0
+    (``torch.softmax`` and ``relu`` do).
 
     >>> Function(lambda s: s.relu())(torch.tensor([[1.0, -2.0]]))
     tensor([[1., 0.]])
@@ -186,7 +214,11 @@ class Function(Separation):
         self.fn = fn
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
-        """The callable's weights, shape-checked; what they hold is the caller's to check."""
+        """The callable's weights, shape-checked; what they hold is the caller's to check.
+
+        >>> Function(lambda s: s.square())(torch.tensor([[1.0, -2.0]]))
+        tensor([[1., 4.]])
+        """
         _check_input(scores)
         return self._weights(scores)
 
@@ -202,7 +234,15 @@ class Elementwise(Separation):
 
     Defined in :doc:`/book/ch04_universal_hopfield`, Eq. :eq:`eq-ch04-uhn`.
 
-    Streams as running sums ``Σ f(s) V`` and ``Σ f(s)``; a subclass gives :meth:`map`."""
+    Streams as running sums ``Σ f(s) V`` and ``Σ f(s)``; a subclass gives :meth:`map`. A masked
+    memory (score −inf) gets weight 0, whatever ``f(−inf)`` would be.
+
+    >>> class Relu(Elementwise):
+    ...     def map(self, scores):
+    ...         return scores.relu()
+    >>> Relu(normalize=True)(torch.tensor([[3.0, -1.0, 1.0, float("-inf")]]))
+    tensor([[0.7500, 0.0000, 0.2500, 0.0000]])
+    """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -217,11 +257,21 @@ class Elementwise(Separation):
         self.normalize = bool(normalize)
 
     def map(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        """``f(s)`` entry by entry, before any normalisation; what a subclass gives."""
+        """``f(s)`` entry by entry, before any normalisation; what a subclass gives.
+
+        >>> Polynomial(2, normalize=True).map(torch.tensor([[1.0, 3.0]]))
+        tensor([[1., 9.]])
+        """
         raise NotImplementedError
 
+    def _map(self, scores: torch.Tensor) -> torch.Tensor:
+        """:meth:`map`, with weight 0 where a score is −inf (a masked memory); ``map`` sees 0 there,
+        so no infinity reaches its value or its gradient."""
+        masked = torch.isneginf(scores)
+        return self.map(scores.masked_fill(masked, 0.0)).masked_fill(masked, 0.0)
+
     def separate(self, scores):
-        w = self.map(scores)
+        w = self._map(scores)
         if self.normalize:
             total = w.sum(dim=-1, keepdim=True)
             w = _ratio(w, total)
@@ -230,7 +280,7 @@ class Elementwise(Separation):
     def stream(self, chunks: Chunks) -> torch.Tensor:
         acc = total = 0
         for scores, values in chunks:
-            w = self.map(scores)
+            w = self._map(scores)
             acc = acc + w @ values
             total = total + w.sum(dim=-1, keepdim=True)
         if self.normalize:
@@ -290,7 +340,9 @@ class Polynomial(Elementwise):
 
     def _scaled(self, scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(sign · exp(n log|s| − m), m)`` with ``m`` the row maximum of ``n log|s|`` (−inf where a row is
-        all zero, and then no shift): ``s^n`` up to a factor ``e^m`` per row, finite where ``s^n`` overflows."""
+        all zero, and then no shift): ``s^n`` up to a factor ``e^m`` per row, finite where ``s^n`` overflows.
+        A masked score (−inf) counts as 0."""
+        scores = scores.masked_fill(torch.isneginf(scores), 0.0)
         base = scores.clamp_min(0) if self.rectified else scores
         log = self.n * base.abs().log()
         m = log.amax(dim=-1, keepdim=True)
@@ -301,7 +353,7 @@ class Polynomial(Elementwise):
 
     def separate(self, scores):
         if not self.normalize:
-            return self.map(scores)
+            return self._map(scores)
         p, _ = self._scaled(scores)
         return _ratio(p, p.sum(dim=-1, keepdim=True))
 
@@ -378,7 +430,11 @@ class Softmax(Separation):
 
     @property
     def beta(self) -> float | torch.Tensor:
-        """β: a float, or ``exp(log_beta)`` when learnable."""
+        """β: a float, or ``exp(log_beta)`` when learnable.
+
+        >>> Softmax(beta=2.0).beta, round(Softmax(beta=2.0, learnable=True).beta.item(), 6)
+        (2.0, 2.0)
+        """
         return self._value("beta")
 
     def separate(self, scores):
@@ -387,7 +443,13 @@ class Softmax(Separation):
     def stream(self, chunks: Chunks) -> torch.Tensor:
         """One chunk: ``softmax(β s) V``. More: the online softmax (Milakov & Gimelshein 2018), a running
         maximum ``m``, normaliser ``l`` and output rescaled as each chunk arrives, so that the result
-        equals the one-shot softmax."""
+        equals the one-shot softmax. While every score a row has seen is masked (−inf), its maximum is
+        −inf and the shift is 0, so the masked chunk adds nothing instead of ``exp(−inf + inf)``.
+
+        >>> s, v = torch.tensor([[float("-inf"), 1.0, 3.0]]), torch.eye(3)
+        >>> torch.allclose(Softmax().stream([(s[:, :1], v[:1]), (s[:, 1:], v[1:])]), Softmax()(s) @ v)
+        True
+        """
         chunks = iter(chunks)
         first, second = next(chunks), next(chunks, None)
         if second is None:
@@ -397,12 +459,13 @@ class Softmax(Separation):
             a = beta * scores
             top = a.amax(dim=-1, keepdim=True)
             if m is None:
-                p = torch.exp(a - top)
+                p = torch.exp(a - _finite_or_zero(top))
                 acc, total = p @ values, p.sum(dim=-1, keepdim=True)
                 m = top
                 continue
             m_new = torch.maximum(m, top)
-            scale, p = torch.exp(m - m_new), torch.exp(a - m_new)
+            shift = _finite_or_zero(m_new)
+            scale, p = torch.exp(m - shift), torch.exp(a - shift)
             acc, total, m = acc * scale + p @ values, total * scale + p.sum(dim=-1, keepdim=True), m_new
         return acc / total
 
@@ -515,12 +578,20 @@ class Entmax(Separation):
 
     @property
     def alpha(self) -> float | torch.Tensor:
-        """α > 1: a float, or ``1 + exp(log_alpha)`` when learnable."""
+        """α > 1: a float, or ``1 + exp(log_alpha)`` when learnable.
+
+        >>> Entmax(alpha=1.5).alpha, round(Entmax(alpha=1.5, learnable=True).alpha.item(), 6)
+        (1.5, 1.5)
+        """
         return self._value("alpha", minimum=1.0)
 
     @property
     def beta(self) -> float | torch.Tensor:
-        """β: a float, or ``exp(log_beta)`` when learnable."""
+        """β: a float, or ``exp(log_beta)`` when learnable.
+
+        >>> Entmax(alpha=1.5, beta=3.0).beta
+        3.0
+        """
         return self._value("beta")
 
     def separate(self, scores):

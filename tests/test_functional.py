@@ -189,5 +189,42 @@ def test_bad_engine_inputs_are_named():
         functional.retrieve(q, k, torch.randn(4, 2))
     with pytest.raises(TypeError, match="mask must be bool"):
         functional.retrieve(q, k, mask=torch.ones(2, 5, dtype=torch.long))
+
+
+
+@pytest.mark.parametrize("separation", ["softmax", "max", "sparsemax", "entmax", S.Polynomial(3), "identity"])
+@pytest.mark.parametrize("similarity", ["dot", "manhattan"])
+def test_a_query_that_sees_no_memory_is_refused(separation, similarity):
+    # weights over no memory are undefined: every path and separation refuses, naming the query
+    g = torch.Generator().manual_seed(2)
+    q, k = torch.randn(3, 4, generator=g), torch.randn(5, 4, generator=g)
+    mask = torch.ones(3, 5, dtype=torch.bool)
+    mask[1] = False
+    for m in (mask, torch.where(mask, 0.0, float("-inf"))):
+        for call in (functional.retrieve, functional.weights):
+            with pytest.raises(ValueError, match=r"mask hides every memory from 1 query \(indices \[\[1\]\]\)"):
+                call(q, k, similarity=similarity, separation=separation, mask=m)
+    with pytest.raises(ValueError, match="mask hides every memory from every query"):
+        functional.retrieve(q, k, similarity=similarity, separation=separation, mask=torch.zeros(5, dtype=torch.bool))
+    mask[1, 3] = True                                                   # one visible memory is enough
+    assert bool(torch.isfinite(functional.retrieve(q, k, similarity=similarity, separation=separation, mask=mask)).all())
+
+
+@pytest.mark.parametrize("separation", ["softmax", "max", "sparsemax", "entmax", "identity", S.Polynomial(3),
+                                        S.Polynomial(2, normalize=True), S.Polynomial(3, rectified=True),
+                                        S.Threshold(0.0), lambda s: s.relu()])
+@pytest.mark.parametrize("chunk_size", [None, 3])
+def test_a_masked_memory_takes_no_part(separation, chunk_size):
+    # with a mask [M], retrieval is retrieval from the visible memories alone, in every separation and path
+    g = torch.Generator().manual_seed(4)
+    q, k, v = torch.randn(4, 6, generator=g), torch.randn(9, 6, generator=g), torch.randn(9, 5, generator=g)
+    keep = torch.tensor([False, False, True, True, False, False, True, True, False])   # the first chunks: all masked
+    for similarity in ("dot", "manhattan"):
+        out = functional.retrieve(q, k, v, similarity=similarity, separation=separation, mask=keep, chunk_size=chunk_size)
+        alone = functional.retrieve(q, k[keep], v[keep], similarity=similarity, separation=separation)
+        torch.testing.assert_close(out, alone, atol=1e-5, rtol=1e-5)
+        w = functional.weights(q, k, similarity=similarity, separation=separation, mask=keep)
+        assert bool((w[:, ~keep] == 0).all())
+        torch.testing.assert_close(w[:, keep], functional.weights(q, k[keep], similarity=similarity, separation=separation))
     with pytest.raises(TypeError, match="separation Polynomial needs parameters"):
         functional.retrieve(q, k, separation=S.Polynomial)

@@ -11,10 +11,10 @@ import math
 
 import torch
 import torch.nn.functional as F
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from hopnb import AssociativeMemory, separation
+from hopnb import AssociativeMemory, functional, separation
 
 ARGUMENTS = ("memories", "queries", "states", "beta", "chunk_size", "theta", "polynomial order n")
 DTYPES = [torch.float32, torch.float64] * 3 + [torch.float16, torch.bfloat16, torch.int64]
@@ -89,3 +89,54 @@ def test_retrieval_is_an_error_naming_an_argument_or_the_reference(data, sim, ki
     # below the dtype's smallest normal number, values flush to zero: that is the dtype, not an error
     floor = 16 * torch.finfo(out.dtype).tiny
     torch.testing.assert_close(out.double(), want, rtol=tol, atol=max(tol * scale_of, floor))
+
+
+# The engine with masks and leading batch dimensions: each separation, built from the library and
+# in brute force on the visible memories alone.
+MASKED_SEPARATIONS = {
+    "softmax": (lambda: separation.Softmax(beta=0.7), lambda s: torch.softmax(0.7 * s, dim=-1)),
+    "max": (separation.Max, lambda s: F.one_hot(s.argmax(dim=-1), s.shape[-1]).double()),
+    "identity": (separation.Identity, lambda s: s),
+    "cubic": (lambda: separation.Polynomial(3), lambda s: s.pow(3)),
+    "normalised square": (lambda: separation.Polynomial(2, normalize=True),
+                          lambda s: s.square() / s.square().sum(dim=-1, keepdim=True)),
+}
+
+
+@given(data=st.data(), sim=st.sampled_from(["dot", "manhattan"]), kind=st.sampled_from(sorted(MASKED_SEPARATIONS)),
+       lead=st.sampled_from([(), (2,)]), B=st.integers(1, 3), M=st.integers(1, 5), d=st.integers(1, 4),
+       dtype=st.sampled_from([torch.float32, torch.float64]), form=st.sampled_from(["bool", "float", "shared"]),
+       chunk=st.sampled_from([None, 1, 2]))
+def test_masked_retrieval_is_an_error_naming_the_mask_or_retrieval_from_the_visible_memories(
+        data, sim, kind, lead, B, M, d, dtype, form, chunk):
+    entries = st.integers(-12, 12).map(lambda v: v / 4)
+    tensor = lambda *shape: torch.tensor(data.draw(st.lists(entries, min_size=math.prod(shape),  # noqa: E731
+                                                            max_size=math.prod(shape))), dtype=torch.float64).reshape(shape)
+    queries, keys, values = tensor(*lead, B, d), tensor(*lead, M, d), tensor(*lead, M, 3)
+    shape = (M,) if form == "shared" else (*lead, B, M)
+    visible = torch.tensor(data.draw(st.lists(st.booleans(), min_size=math.prod(shape), max_size=math.prod(shape)))).reshape(shape)
+    mask = torch.where(visible, 0.0, -math.inf).to(dtype) if form == "float" else visible
+    build, brute = MASKED_SEPARATIONS[kind]
+    try:
+        out = functional.retrieve(queries.to(dtype), keys.to(dtype), values.to(dtype), similarity=sim,
+                                  separation=build(), mask=mask, chunk_size=chunk)
+    except ValueError as err:
+        assert "mask" in str(err), f"error names no argument: {err}"
+        assert not bool(visible.expand(*lead, B, M).any(dim=-1).all()), f"refused a mask that shows every query a memory: {err}"
+        event("clear ValueError: a query sees no memory")
+        return
+    visible = visible.expand(*lead, B, M).reshape(-1, B, M)
+    q, k, v = (x.expand(*lead, *x.shape[-2:]).reshape(-1, *x.shape[-2:]) for x in (queries, keys, values))
+    want = torch.zeros(q.shape[0], B, 3, dtype=torch.float64)
+    for n in range(q.shape[0]):
+        for b in range(B):
+            seen = visible[n, b]
+            s = q[n, b] @ k[n][seen].T if sim == "dot" else -(q[n, b] - k[n][seen]).abs().sum(dim=-1)
+            if kind == "max":
+                assume(int((s == s.max()).sum()) == 1)             # the arg-max of a tie is a convention
+            if kind == "normalised square":
+                assume(bool(s.square().sum() > 0))                # 0 / 0: the library's convention, not this test's
+            want[n, b] = brute(s[None])[0] @ v[n][seen]
+    event("equal to the brute force on the visible memories")
+    tol = 1e-4 if dtype == torch.float32 else 1e-9
+    torch.testing.assert_close(out.double().reshape(-1, B, 3), want, rtol=tol, atol=tol * max(1.0, float(want.abs().max())))
