@@ -35,6 +35,7 @@ Where the official U-Hop code differs from the paper (this module follows the pa
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -219,13 +220,24 @@ class KernelSimilarity(nn.Module):
         return x @ self.weight.T
 
     def forward(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        """Scores ``K(ξ_μ, x_b) = ⟨W ξ_μ, W x_b⟩`` ``[B, M]`` (U-Hop eq. (2.1)).
+
+        >>> k = KernelSimilarity(2, weight=torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        >>> k(torch.eye(2), torch.tensor([[1.0, 1.0]])).tolist()
+        [[4.0, 1.0]]
+        """
         self._check_d(memories, "memories")
         self._check_d(queries, "queries")
         return self.features(queries) @ self.features(memories).transpose(-1, -2)
 
     def self_term(self, x: torch.Tensor) -> torch.Tensor:
         """``½ K(x, x) = ½ ‖W x‖²`` for rows ``x [..., d]`` -> ``[...]``, the convex term of U-Hop's
-        energy (eq. (2.2))."""
+        energy (eq. (2.2)).
+
+        >>> k = KernelSimilarity(2, weight=torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        >>> k.self_term(torch.tensor([[1.0, 1.0]])).tolist()
+        [2.5]
+        """
         return 0.5 * self.features(x).square().sum(dim=-1)
 
     def loss(self, memories: torch.Tensor, t: float = 2.0, kind: str = "average") -> torch.Tensor:
@@ -270,7 +282,9 @@ class KernelSimilarity(nn.Module):
         The step size γ = ``lr`` = 0.1 is chosen for W with unit-norm rows, as initialised:
         on 100 MNIST test digits (t = 2) it lowers L_Φ from −2.28 to −3.93 in 100 steps,
         against a bound of −4.04, while the paper's γ = 1 oscillates near −3.69 and γ = 100
-        diverges (chapter 5 shows the sweep).
+        diverges (chapter 5 shows the sweep). A fit that ends with a higher loss than it
+        started from warns (``RuntimeWarning``): its step size is too large for these memories;
+        chapter 5 derives γ = 4/λ, λ the largest eigenvalue of ``ΞᵀΞ / M``.
 
         >>> g = torch.Generator().manual_seed(0)
         >>> k, memories = KernelSimilarity(4, generator=g), torch.randn(6, 4, generator=g)
@@ -309,4 +323,8 @@ class KernelSimilarity(nn.Module):
         if normalize_rows:
             with torch.no_grad():
                 self.weight.copy_(F.normalize(self.weight, dim=1))
+        if history[-1] > history[0]:
+            warnings.warn(f"Stage I raised the separation loss from {history[0]:.4g} to {history[-1]:.4g} in "
+                          f"{steps} steps at lr={lr:g}: the step size is too large for these memories; try "
+                          f"lr = 4 / λ, λ the largest eigenvalue of Ξᵀ Ξ / M (chapter 5)", RuntimeWarning, stacklevel=2)
         return history

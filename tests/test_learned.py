@@ -1,6 +1,7 @@
 """U-Hop's kernel, A-Hop's footprint, the learned models and the Hopfield layers."""
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -127,6 +128,17 @@ def test_non_finite_loss_stops_fitting_and_names_the_step():
     kernel = KernelSimilarity(4, generator=gen())
     with pytest.raises(FloatingPointError, match="at step 1 of 3"):
         kernel.fit(torch.rand(3, 4, generator=gen()), steps=3, lr=1e300, progress=False)  # W overflows
+
+
+def test_a_step_too_large_to_lower_the_loss_warns_and_a_good_one_does_not():
+    memories = torch.rand(30, 16, generator=gen(2))
+    with pytest.warns(RuntimeWarning, match=r"raised the separation loss .* lr=1e\+06"):
+        history = UHop(memories, generator=gen(3)).fit(50, lr=1e6)
+    assert history[-1] > history[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = UHop(memories, generator=gen(3)).fit(50, lr=0.1)
+    assert history[-1] < history[0]
 
 
 # ----------------------------------------------------------------------------- footprint
