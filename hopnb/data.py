@@ -83,6 +83,10 @@ class Dataset:
     ``x`` is float32 ``[n, d]`` in [0, 1]; ``y`` int64 ``[n]``; ``shape`` the image
     shape that ``x[i].reshape(shape)`` restores; ``classes`` the label names;
     ``source`` the file that was read. ``x, y = dataset`` unpacks the two tensors.
+
+    >>> ds = Dataset("toy", torch.rand(4, 6), torch.arange(4), (2, 3), ("a", "b", "c", "d"), "memory")
+    >>> len(ds), tuple(ds.x[0].reshape(ds.shape).shape)
+    (4, (2, 3))
     """
 
     name: str
@@ -107,6 +111,9 @@ def search_path(root: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched for data, in order: ``root``, ``$HOPNB_DATA``, the user cache.
 
     Defined in :doc:`/book/running`.
+
+    >>> search_path("/data")[0].as_posix(), search_path()[-1].name
+    ('/data', 'hopnb')
     """
     paths = []
     if root is not None:
@@ -276,6 +283,13 @@ class BadDataWarning(UserWarning):
     """A data file was found but is not a good copy (wrong checksum, or unreadable); it is skipped.
 
     Defined in :doc:`/book/running`.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("skipping a bad copy", BadDataWarning)
+    >>> caught[0].category.__name__
+    'BadDataWarning'
     """
 
 

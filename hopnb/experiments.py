@@ -167,7 +167,11 @@ class Interval(NamedTuple):
 
     @property
     def half_width(self) -> float:
-        """Half the interval's width, ``(high − low) / 2``."""
+        """Half the interval's width, ``(high − low) / 2``.
+
+        >>> Interval(1.0, 0.5, 1.5, 5).half_width
+        0.5
+        """
         return (self.high - self.low) / 2
 
     def excludes(self, value: float = 0.0) -> bool:

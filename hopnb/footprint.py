@@ -179,6 +179,11 @@ class FootprintSimilarity(nn.Module):
         check_finite(x, name)
 
     def forward(self, memories: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        """Scores ``s(ξ_μ, x_b)`` ``[B, M]`` (``[N, B, M]`` for batched inputs), chapter 6, eq. (6.4).
+
+        >>> FootprintSimilarity(2)(torch.eye(2), torch.tensor([[2.0, 0.0]])).tolist()
+        [[-1.0, -5.0]]
+        """
         self._check(memories, "memories")
         self._check(queries, "queries")
         values_only = (memories.device.type == "cpu" and memories.dtype in _NUMPY_SORTED

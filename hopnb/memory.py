@@ -37,6 +37,10 @@ class Retrieval(NamedTuple):
     given); ``trajectory`` ``[T, B, d]`` the
     recorded states (the query first), or None; ``energies`` ``[T, B]`` the energy of each
     recorded state, or None.
+
+    >>> r = AssociativeMemory(torch.eye(2)).retrieve(torch.tensor([[0.6, 0.4]]), steps=3, record_energy=True)
+    >>> r.steps, tuple(r.energies.shape), r.trajectory is None
+    (3, (4, 1), True)
     """
 
     state: torch.Tensor
@@ -90,7 +94,11 @@ class AssociativeMemory(nn.Module):
 
     @property
     def values(self) -> torch.Tensor:
-        """The rows read out by the weights: ``projection`` if given, else the memories."""
+        """The rows read out by the weights: ``projection`` if given, else the memories.
+
+        >>> AssociativeMemory(torch.eye(2), projection=torch.tensor([[1.0], [2.0]])).values.tolist()
+        [[1.0], [2.0]]
+        """
         return self.memories if self.projection is None else self.projection
 
     def extra_repr(self) -> str:

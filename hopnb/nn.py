@@ -96,6 +96,14 @@ class Hopfield(nn.Module):
 
     def forward(self, states: torch.Tensor, stored: torch.Tensor, values: torch.Tensor | None = None, *,
                 mask: torch.Tensor | None = None, return_weights: bool = False):
+        """Retrieve from ``stored [N, L, d]`` (``values [N, L, d_v]``) for ``states [N, S, d]`` -> ``[N, S, d_v]``.
+
+        >>> layer = Hopfield(separation=_sep.Softmax(beta=100.0))
+        >>> stored = torch.eye(3)[None]
+        >>> out, w = layer(torch.tensor([[[0.9, 0.1, 0.0]]]), stored, return_weights=True)
+        >>> out.round(decimals=3), w.argmax(dim=-1)
+        (tensor([[[1., 0., 0.]]]), tensor([[0]]))
+        """
         _batched(states, "states")
         _batched(stored, "stored", states.shape[-1], like=states)
         values = stored if values is None else _batched(values, "values", like=states)
@@ -146,6 +154,13 @@ class HopfieldPooling(nn.Module):
 
     def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, mask: torch.Tensor | None = None,
                 return_weights: bool = False):
+        """Pool each set ``stored [N, L, d]`` -> ``[N, queries, d_v]``; a ``mask [L]`` hides set members.
+
+        >>> pool = HopfieldPooling(4, queries=1)
+        >>> sets = torch.randn(2, 6, 4)
+        >>> torch.allclose(pool(sets, mask=torch.arange(6) < 3), pool(sets[:, :3]), atol=1e-6)
+        True
+        """
         _batched(stored, "stored", self.states.shape[1])
         states = self.states.expand(stored.shape[0], *self.states.shape)
         return self.hopfield(states, stored, values, mask=mask, return_weights=return_weights)
@@ -170,6 +185,12 @@ class HopfieldLayer(nn.Module):
         self.hopfield = Hopfield(**options)
 
     def forward(self, states: torch.Tensor, *, mask: torch.Tensor | None = None, return_weights: bool = False):
+        """Look ``states [N, S, d]`` up in the learned memory -> ``[N, S, d_v]`` (and the weights ``[N, S, memories]``).
+
+        >>> out, w = HopfieldLayer(8, memories=16, d_out=3)(torch.randn(4, 5, 8), return_weights=True)
+        >>> tuple(w.shape), torch.allclose(w.sum(dim=-1), torch.ones(4, 5))
+        ((4, 5, 16), True)
+        """
         _batched(states, "states", self.stored.shape[1])
         n = states.shape[0]
         stored = self.stored.expand(n, *self.stored.shape)

@@ -187,6 +187,9 @@ def attention_form(sim) -> str | None:
     term cancelling in the softmax), None for any other similarity.
 
     Defined in :doc:`/book/ch03_modern_hopfield`, Eq. :eq:`eq-ch03-update`.
+
+    >>> attention_form("dot"), attention_form(get("euclidean", squared=True)), attention_form("manhattan")
+    ('dot', 'squared_euclidean', None)
     """
     raw = unchecked(sim)
     if raw is dot.raw:

@@ -40,6 +40,10 @@ class BinaryNetwork(nn.Module):
     The verbs are those of :class:`~hopnb.AssociativeMemory`: calling the network is one
     update (an asynchronous sweep), :meth:`retrieve` iterates it and returns a
     :class:`~hopnb.Retrieval`.
+
+    >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
+    >>> net(torch.tensor([[1.0, 1.0, 1.0, -1.0]]), generator=torch.Generator().manual_seed(0))
+    tensor([[ 1., -1.,  1., -1.]])
     """
 
     memories: torch.Tensor
@@ -50,27 +54,53 @@ class BinaryNetwork(nn.Module):
         return states
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """The energy ``[B]`` of states ``[B, d]``, which no asynchronous update raises.
+
+        >>> dam = DenseAssociativeMemory(torch.tensor([[1.0, 1.0, -1.0]]), n=2)
+        >>> dam.energy(torch.tensor([[1.0, 1.0, -1.0], [1.0, -1.0, 1.0]])).tolist()
+        [-9.0, -1.0]
+        """
         raise NotImplementedError
 
     def _sweep(self, states: torch.Tensor, order: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def step_async(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """One asynchronous sweep: every unit once, in a random order drawn from ``generator``."""
+        """One asynchronous sweep: every unit once, in a random order drawn from ``generator``.
+
+        >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]]))
+        >>> net.step_async(torch.tensor([[1.0, 1.0, 1.0]]), generator=torch.Generator().manual_seed(0))
+        tensor([[ 1., -1.,  1.]])
+        """
         self._check_states(states)
         order = torch.randperm(states.shape[1], generator=generator, device=generator_device(generator, "cpu")).tolist()
         return self._sweep(states.clone(), order)
 
     def forward(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """One update, ``states [B, d] -> [B, d]``: an asynchronous sweep (:meth:`step_async`),
-        which never raises the energy."""
+        which never raises the energy.
+
+        >>> dam = DenseAssociativeMemory(torch.tensor([[1.0, 1.0, -1.0, 1.0]]), n=3)
+        >>> dam(torch.tensor([[1.0, -1.0, -1.0, 1.0]]), generator=torch.Generator().manual_seed(0))
+        tensor([[ 1.,  1., -1.,  1.]])
+        """
         return self.step_async(states, generator=generator)
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
+        """All units at once, where the network has such an update (the classical one does).
+
+        >>> ClassicalHopfield(torch.tensor([[1.0, 1.0]])).step_sync(torch.tensor([[1.0, 1.0]]))
+        tensor([[1., 1.]])
+        """
         raise NotImplementedError(f"{type(self).__name__} has no synchronous update; use mode='async'")
 
     def is_fixed_point(self, states: torch.Tensor) -> torch.Tensor:
-        """``[B]`` bools: no single unit of the state would change under an asynchronous update."""
+        """``[B]`` bools: no single unit of the state would change under an asynchronous update.
+
+        >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]]))
+        >>> net.is_fixed_point(torch.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]])).tolist()
+        [True, False]
+        """
         self._check_states(states)
         return (self._sweep(states.clone(), range(states.shape[1]), frozen=True) == states).all(dim=1)
 
@@ -152,18 +182,32 @@ class ClassicalHopfield(BinaryNetwork):
         return states.to(self.couplings.dtype) @ self.couplings  # J is symmetric
 
     def field(self, states: torch.Tensor) -> torch.Tensor:
-        """Local fields ``h = W x`` of every unit, ``[B, d]``."""
+        """Local fields ``h = W x`` of every unit, ``[B, d]``.
+
+        >>> ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]])).field(torch.tensor([[1.0, -1.0, 1.0]]))
+        tensor([[ 0.6667, -0.6667,  0.6667]])
+        """
         return (self._exact_field(states) / self.memories.shape[1]).to(states.dtype)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
         """``E(x) = −½ xᵀ W x`` for each row, ``[B]``, in float64 (chapter 1, eq. (1.3)); the
-        integer ``xᵀ J x`` is summed exactly, so equal energies compare equal on any machine."""
+        integer ``xᵀ J x`` is summed exactly, so equal energies compare equal on any machine.
+
+        >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]]))
+        >>> net.energy(torch.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]])).tolist()
+        [-1.0, 0.3333333333333333]
+        """
         self._check_states(states)
         quadratic = (self._exact_field(states).double() * states.double()).sum(dim=1)
         return -0.5 * quadratic / self.memories.shape[1]
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
-        """All units at once: ``x ← sgn(W x)`` (may 2-cycle)."""
+        """All units at once: ``x ← sgn(W x)`` (may 2-cycle).
+
+        >>> net = ClassicalHopfield(torch.tensor([[1.0, 1.0]]))
+        >>> net.step_sync(torch.tensor([[1.0, -1.0]]))
+        tensor([[-1.,  1.]])
+        """
         self._check_states(states)
         return _sign(self._exact_field(states)).to(states.dtype)
 

@@ -48,10 +48,23 @@ class UHop(AssociativeMemory):
 
     @property
     def kernel(self) -> KernelSimilarity:
+        """The learned kernel similarity, holding ``W``.
+
+        >>> tuple(UHop(torch.eye(4), features=6).kernel.weight.shape)
+        (6, 4)
+        """
         return self.similarity
 
     def fit(self, steps: int = 100, **options) -> list[float]:
-        """Stage I on the stored memories; ``options`` go to :meth:`KernelSimilarity.fit`."""
+        """Stage I on the stored memories; ``options`` go to :meth:`KernelSimilarity.fit`. Returns the
+        separation loss before each step and after the last.
+
+        >>> net = UHop(torch.rand(8, 5, generator=torch.Generator().manual_seed(1)),
+        ...            generator=torch.Generator().manual_seed(2))
+        >>> losses = net.fit(30, lr=0.1)
+        >>> len(losses), losses[-1] < losses[0]
+        (31, True)
+        """
         return self.kernel.fit(self.memories, steps, **options)
 
 
@@ -77,10 +90,20 @@ class AdaptiveHopfield(AssociativeMemory):
 
     @property
     def footprint(self) -> FootprintSimilarity:
+        """The learned footprint similarity.
+
+        >>> type(AdaptiveHopfield(torch.rand(3, 4)).footprint).__name__
+        'FootprintSimilarity'
+        """
         return self.similarity
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
-        """``E(x) = −lse(s(Ξ, x))`` (A-Hop's energy), ``[B]``."""
+        """``E(x) = −lse(s(Ξ, x))`` (A-Hop's energy), ``[B]``.
+
+        >>> net = AdaptiveHopfield(torch.eye(3))
+        >>> net.energy(torch.eye(3)).shape, bool((net.energy(torch.eye(3)) < net.energy(torch.zeros(3, 3))).all())
+        (torch.Size([3]), True)
+        """
         self._check_queries(states, finite=True)
         return -self.separation.conjugate(self.scores(states))
 
@@ -104,6 +127,14 @@ class AdaptiveHopfield(AssociativeMemory):
         has not improved for ``patience`` epochs, and the weights of the best epoch are kept.
         ``self.steps`` counts the Adam steps taken. Returns the mean training loss of each epoch;
         ``progress=True`` shows a progress bar over the epochs.
+
+        >>> g = torch.Generator().manual_seed(0)
+        >>> memories = torch.rand(6, 5, generator=g)
+        >>> queries = memories.repeat(4, 1) + 0.2 * torch.randn(24, 5, generator=g)
+        >>> net = AdaptiveHopfield(memories)
+        >>> history = net.fit((torch.arange(6).repeat(4), queries), epochs=20, lr=0.05, generator=g)
+        >>> len(history), history[-1] < history[0], net.steps
+        (20, True, 20)
         """
         fixed = not callable(getattr(variants, "sample", None))
         if fixed:

@@ -39,7 +39,11 @@ class ModernHopfield(AssociativeMemory):
 
     @property
     def beta(self) -> float | torch.Tensor:
-        """β of the softmax: a float, or ``exp(log β)`` when learnable."""
+        """β of the softmax: a float, or ``exp(log β)`` when learnable.
+
+        >>> ModernHopfield(torch.eye(2), beta=8.0).beta
+        8.0
+        """
         return self.separation.beta
 
 
