@@ -139,3 +139,23 @@ def test_every_model_has_one_dynamics_verb_and_result(make, start):
     assert torch.equal(net(x, **({"generator": torch.Generator().manual_seed(6)} if start == "binary" else {})),
                        run.trajectory[1])
     assert torch.equal(net.memories, p)
+
+
+@pytest.mark.parametrize("d, beta", [(8, 100.0), (100, 10.0), (800, 1.0), (2000, 0.5)])
+def test_exponential_dam_decides_like_the_log_sum_exp_where_e_to_the_beta_d_underflows(d, beta):
+    # beta * d beyond 745: e^{beta (b - d)} underflows in float64, yet every decision and the energy descent hold
+    lone = DenseAssociativeMemory(-torch.ones(1, d), "exponential", beta=beta)
+    run = lone.retrieve(torch.ones(1, d), generator=torch.Generator().manual_seed(0), record_energy=True)
+    assert bool((run.state == -1).all()) and run.energies[-1].item() == -d
+    p = binary(20, d, 13)
+    start = hopnb.corrupt.mask_pixels(p[:4], 0.3, generator=torch.Generator().manual_seed(14), value=1.0)
+    net = DenseAssociativeMemory(p, "exponential", beta=beta)
+    run = net.retrieve(start, generator=torch.Generator().manual_seed(15), record_energy=True)
+    assert bool((run.energies[1:] <= run.energies[:-1]).all())
+    x, xi = run.state.double(), p.double()
+    for unit in range(0, d, max(1, d // 50)):              # the brute-force decision of every probed unit
+        up, down = x.clone(), x.clone()
+        up[:, unit], down[:, unit] = 1.0, -1.0
+        gain = torch.logsumexp(beta * up @ xi.T, dim=1) - torch.logsumexp(beta * down @ xi.T, dim=1)
+        clear = gain.abs() > 1e-9                          # a smaller gain is below the reference's own rounding
+        assert torch.equal(torch.where(gain >= 0, 1.0, -1.0)[clear], x[clear, unit]), unit

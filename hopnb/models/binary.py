@@ -9,6 +9,8 @@ seeded generator, and sets each to the sign that lowers the energy (sgn(0) = +1)
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -306,7 +308,7 @@ class DenseAssociativeMemory(BinaryNetwork):
         m, d = self.memories.shape
         b = torch.arange(-d, d + 1, device=device, dtype=torch.float64)
         if self.interaction == "exponential":
-            return torch.exp(self.beta * (b - d))                 # e^{β b}, scaled by e^{−β d}
+            return b                                              # g(b) ∝ e^{β b}: the exponents, see _gain
         if 2.0 * m * float(d + 1) ** self.n >= 2.0**53:
             return None
         plus, minus = b + 1, b - 1
@@ -321,9 +323,12 @@ class DenseAssociativeMemory(BinaryNetwork):
         the overlaps are integers. So the sum is ``Σ_k a_k g(k)`` with integer counts
         ``a_k = Σ_{μ: base_μ = k} ξ_μl``, counted exactly. For polynomials ``g`` is an integer
         and the whole sum is exact while it fits in float64's 53 bits (beyond, it is taken
-        on overlaps divided by d); for the exponential ``g(k) ∝ e^{βk}`` and the sum is 0
-        exactly when every ``a_k`` is. Either way an exact tie is 0 on every machine and
-        sgn(0) = +1 decides it, not the rounding of a reduction.
+        on overlaps divided by d); for the exponential ``g(k) ∝ e^{βk}``, and each row is scaled
+        by ``e^{−βk*}``, ``k*`` its largest overlap with ``a_k ≠ 0``: that term is the integer
+        ``a_{k*}`` and every other is at most ``|a_k|`` in size, so nothing overflows, and a term
+        that underflows is below ``e^{−745}`` of it and cannot change the sign at any β and d.
+        The sum is 0 exactly when every ``a_k`` is. Either way an exact tie is 0 on every
+        machine and sgn(0) = +1 decides it, not the rounding of a reduction.
         """
         if table is None:
             return (self._F_scaled(base + col) - self._F_scaled(base - col)).sum(dim=1)
@@ -331,6 +336,9 @@ class DenseAssociativeMemory(BinaryNetwork):
         index = (base.round() + d).long()                         # base in [−d, d]
         counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
         counts.scatter_add_(1, index, col.long().expand_as(index))
+        if self.interaction == "exponential":                     # table: the overlaps b
+            top = torch.where(counts != 0, table, -math.inf).amax(dim=1, keepdim=True)
+            return (counts.double() * torch.exp(self.beta * (table - top).clamp_max(0))).sum(dim=1)
         return (counts.double() * table).sum(dim=1)
 
     def _sweep(self, states, order, frozen=False):
