@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._validate import check_int, check_patterns, check_positive, check_real, type_str
+from ._validate import check_int, check_patterns, check_positive, check_real, free, type_str
 from .runtime import generator_device
 
 __all__ = ["mask_pixels", "mask_rows", "mask_border", "gaussian_noise", "shift", "salt_and_pepper", "dropout",
@@ -51,6 +51,22 @@ def _image_shape(x: torch.Tensor, shape: Sequence[int]) -> tuple[int, ...]:
     return shape
 
 
+def _fill(value, name: str, x: torch.Tensor) -> float:
+    """A real number that ``x``'s dtype can hold, to write into it."""
+    value = check_real(value, name)
+    if abs(value) > torch.finfo(x.dtype).max:
+        raise ValueError(f"{name} must fit in x's dtype {x.dtype} (|{name}| ≤ {torch.finfo(x.dtype).max:.3g}); got {value:g}")
+    return value
+
+
+def _finite(out: torch.Tensor, name: str, value: float) -> torch.Tensor:
+    """The corrupted patterns, refused if ``value`` (of the argument ``name``) pushed them past the dtype's range."""
+    if free(out) and not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{name}={value:g} overflows the patterns' dtype {out.dtype}: the corrupted entries are not "
+                         f"finite; use a smaller {name} or a wider dtype")
+    return out
+
+
 def _generator(generator) -> None:
     generator_device(generator, "cpu")  # raises TypeError for anything but a torch.Generator or None
 
@@ -71,7 +87,7 @@ def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator 
     """
     _x(x)
     fraction = _fraction(fraction)
-    value = check_real(value, "value")
+    value = _fill(value, "value", x)
     return torch.where(_rand(x, generator) < fraction, torch.full_like(x, value), x)
 
 
@@ -87,7 +103,7 @@ def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, s
     """
     _x(x)
     _generator(generator)
-    value = check_real(value, "value")
+    value = _fill(value, "value", x)
     shape = _image_shape(x, shape)
     h = shape[0]
     k = int(round(_fraction(fraction) * h))
@@ -112,7 +128,7 @@ def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *
     """
     _x(x)
     _generator(generator)
-    value = check_real(value, "value")
+    value = _fill(value, "value", x)
     shape = _image_shape(x, shape)
     h, w = shape[:2]
     fraction = _fraction(fraction)
@@ -139,7 +155,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
     sigma = check_positive(sigma, "sigma", strict=False)
     where = generator_device(generator, x.device)
     noise = torch.randn(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device) * sigma
-    out = x + noise
+    out = _finite(x + noise, "sigma", sigma)
     return out.abs().clamp(0, 1) if clamp else out
 
 
@@ -153,7 +169,8 @@ def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = N
     """
     _x(x)
     _generator(generator)
-    return x + check_real(bias, "bias")
+    bias = check_real(bias, "bias")
+    return _finite(x + bias, "bias", bias)
 
 
 def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
@@ -167,7 +184,7 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, *, generator: torch.Genera
     """
     _x(x)
     fraction = _fraction(fraction)
-    low, high = check_real(low, "low"), check_real(high, "high")
+    low, high = _fill(low, "low", x), _fill(high, "high", x)
     hit = _rand(x, generator) < fraction
     salt = _rand(x, generator) < 0.5
     noise = torch.where(salt, torch.full_like(x, high), torch.full_like(x, low))

@@ -50,8 +50,11 @@ def _named(items, name: str) -> dict[str, object]:
         raise ValueError(f"{name} must hold at least one entry; got none")
     out = {}
     for item in items:
-        name = item if isinstance(item, str) else (getattr(item, "__name__", None) or repr(item))
-        out[name] = item
+        label = item if isinstance(item, str) else (getattr(item, "__name__", None) or repr(item))
+        if label in out:
+            raise ValueError(f"{name}: two entries are both labelled {label!r}; pass a mapping label -> entry "
+                             f"to tell them apart")
+        out[label] = item
     return out
 
 
@@ -195,6 +198,8 @@ class Interval(NamedTuple):
 
 
 def _values(values, name: str) -> list[float]:
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of numbers (one per replicate); got a {type(values).__name__}")
     if isinstance(values, torch.Tensor):
         values = values.detach().to("cpu", torch.float64).reshape(-1).tolist()
     try:
@@ -205,6 +210,9 @@ def _values(values, name: str) -> list[float]:
         raise ValueError(f"{name} must hold at least one replicate; got none")
     if not all(math.isfinite(v) for v in out):
         raise ValueError(f"{name} must be finite; got {out}")
+    if max(abs(v) for v in out) > 1e150:                     # their squares must stay finite
+        raise ValueError(f"{name} must be at most 1e150 in size (their spread is a sum of squares); got "
+                         f"values up to {max(abs(v) for v in out):.3g}")
     return out
 
 

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_dtype, check_result, free, shape_str, type_str
+from ._validate import check_dtype, check_finite, check_int, check_result, free, shape_str, type_str
 
 __all__ = ["retrieve", "scores", "weights", "SCORE_BUDGET"]
 
@@ -50,10 +50,30 @@ def _check(queries, keys, values) -> None:
         if x.dtype != queries.dtype or x.device != queries.device:
             raise TypeError(f"{name} must have the dtype and device of queries ({queries.dtype}, {queries.device}); "
                             f"got {x.dtype}, {x.device}")
+        if 0 in x.shape[-2:]:
+            raise ValueError(f"{name} must not be empty: [..., n, d] with n, d ≥ 1; got {shape_str(x)}")
     if keys.shape[-1] != queries.shape[-1]:
         raise ValueError(f"keys must be [..., M, d] with d={queries.shape[-1]} to match queries; got {shape_str(keys)}")
     if values.shape[-2] != keys.shape[-2]:
         raise ValueError(f"values must be [..., M, d'] with M={keys.shape[-2]} to match keys; got {shape_str(values)}")
+    try:
+        torch.broadcast_shapes(queries.shape[:-2], keys.shape[:-2], values.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the leading (batch) dimensions of queries {shape_str(queries)}, keys {shape_str(keys)} and "
+                         f"values {shape_str(values)} must broadcast") from None
+
+
+def _check_call(queries, keys, values, mask, chunk_size, budget):
+    """What every public entry checks, values included where reading them is free; returns the mask,
+    ready for the engine."""
+    _check(queries, keys, values)
+    if chunk_size is not None:
+        check_int(chunk_size, "chunk_size")
+    check_int(budget, "budget (bytes of scores)")
+    for name, x in (("queries", queries), ("keys", keys), ("values", values)):
+        if free(x):      # queries and keys bounded so that their similarity cannot overflow
+            check_finite(x, name, bounded=name != "values")
+    return _mask(mask, queries, keys)
 
 
 def _score(similarity: Callable, keys: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
@@ -94,7 +114,8 @@ def _chunks(similarity: Callable, queries, keys, values, mask, chunk_size, budge
 
 def _attention(queries, keys, values, form: str, beta, mask) -> torch.Tensor:
     """``softmax(β sim(K, q)) V`` by ``scaled_dot_product_attention`` on 4-D views ``[N, 1, n, d]``."""
-    lead = torch.broadcast_shapes(queries.shape[:-2], keys.shape[:-2], values.shape[:-2])
+    lead = torch.broadcast_shapes(queries.shape[:-2], keys.shape[:-2], values.shape[:-2],
+                                  mask.shape[:-2] if mask is not None else ())
     q, k, v = (x.expand(*lead, *x.shape[-2:]).reshape(-1, 1, *x.shape[-2:]) for x in (queries, keys, values))
     if mask is not None and mask.ndim > 2:
         mask = mask.expand(*lead, *mask.shape[-2:]).reshape(-1, 1, *mask.shape[-2:])
@@ -109,7 +130,9 @@ def _attention(queries, keys, values, form: str, beta, mask) -> torch.Tensor:
     return out.reshape(*lead, queries.shape[-2], values.shape[-1])
 
 
-def _mask(mask, queries: torch.Tensor) -> torch.Tensor | None:
+def _mask(mask, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor | None:
+    """The mask, checked: a bool or float tensor that broadcasts to ``[..., B, M]``, float entries finite
+    or −inf, and (where reading it is free) no query that sees no memory."""
     if mask is None:
         return None
     if not isinstance(mask, torch.Tensor) or mask.ndim < 1:
@@ -117,6 +140,20 @@ def _mask(mask, queries: torch.Tensor) -> torch.Tensor | None:
     if mask.dtype != torch.bool and mask.dtype != queries.dtype:
         raise TypeError(f"mask must be bool (True: the memory takes part) or of the queries' dtype {queries.dtype}; "
                         f"got {mask.dtype}")
+    if mask.device != queries.device:
+        raise TypeError(f"mask must be on the queries' device {queries.device}; got {mask.device}")
+    rows = (queries.shape[-2], keys.shape[-2])
+    try:
+        fits = torch.broadcast_shapes(mask.shape[-2:], rows) == rows
+        torch.broadcast_shapes(mask.shape[:-2], queries.shape[:-2], keys.shape[:-2])
+    except RuntimeError:
+        fits = False
+    if not fits or (mask.ndim == 1 and mask.shape[0] != keys.shape[-2]):
+        raise ValueError(f"mask must broadcast to [..., B, M] = [..., {rows[0]}, {rows[1]}] (or be [M]); "
+                         f"got {shape_str(mask)}")
+    if free(mask) and mask.dtype != torch.bool and bool((torch.isnan(mask) | torch.isposinf(mask)).any()):
+        raise ValueError("mask: a float mask is added to the scores, so its entries must be finite or −inf; "
+                         "it holds NaN or +inf")
     if free(mask):
         visible = mask if mask.dtype == torch.bool else ~torch.isneginf(mask)
         blind = ~visible.any(dim=-1)                  # [..., B]: queries that may see no memory
@@ -139,9 +176,13 @@ def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=
     >>> scores(torch.tensor([[1.0, 2.0]]), torch.eye(2))
     tensor([[1., 2.]])
     """
-    _check(queries, keys, keys)
-    chunks = _chunks(_sim.unchecked(_sim.as_similarity(similarity)), queries, keys, keys, _mask(mask, queries),
-                     chunk_size, budget)
+    mask = _check_call(queries, keys, keys, mask, chunk_size, budget)
+    return _scores(queries, keys, similarity=similarity, mask=mask, chunk_size=chunk_size, budget=budget)
+
+
+def _scores(queries, keys, *, similarity, mask=None, chunk_size=None, budget=SCORE_BUDGET) -> torch.Tensor:
+    """:func:`scores` on inputs the caller has checked."""
+    chunks = _chunks(_sim.unchecked(_sim.as_similarity(similarity)), queries, keys, keys, mask, chunk_size, budget)
     return torch.cat([s for s, _ in chunks], dim=-1)
 
 
@@ -175,9 +216,19 @@ def retrieve(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor | N
     True
     """
     values = keys if values is None else values
-    _check(queries, keys, values)
+    mask = _check_call(queries, keys, values, mask, chunk_size, budget)
+    out = _retrieve(queries, keys, values, similarity=similarity, separation=separation, mask=mask,
+                    chunk_size=chunk_size, budget=budget)
+    if free(out):
+        check_result(out, "the retrieval", "the scores (times beta) overflow the separation in "
+                     f"{queries.dtype}; lower beta, rescale the inputs or use torch.float64")
+    return out
+
+
+def _retrieve(queries, keys, values, *, similarity, separation, mask=None, chunk_size=None,
+              budget=SCORE_BUDGET) -> torch.Tensor:
+    """:func:`retrieve` on inputs the caller has checked (the models check theirs once, not per step)."""
     similarity, separation = _sim.as_similarity(similarity), _sep.as_separation(separation)
-    mask = _mask(mask, queries)
     beta, form = separation.softmax_beta(), _sim.attention_form(similarity)
     if beta is not None and form is not None:
         return _attention(queries, keys, values, form, beta, mask)

@@ -226,8 +226,10 @@ class KernelSimilarity(nn.Module):
         >>> k(torch.eye(2), torch.tensor([[1.0, 1.0]])).tolist()
         [[4.0, 1.0]]
         """
-        self._check_d(memories, "memories")
-        self._check_d(queries, "queries")
+        for name, x in (("memories", memories), ("queries", queries)):
+            self._check_d(x, name)
+            if x.ndim < 2:
+                raise ValueError(f"{name} must be [..., n, d] (patterns as rows); got {list(x.shape)}")
         return self.features(queries) @ self.features(memories).transpose(-1, -2)
 
     def self_term(self, x: torch.Tensor) -> torch.Tensor:

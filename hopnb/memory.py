@@ -127,7 +127,7 @@ class AssociativeMemory(nn.Module):
         >>> AssociativeMemory(torch.eye(2)).scores(torch.tensor([[2.0, 1.0]]))
         tensor([[2., 1.]])
         """
-        return _F.scores(self._check_queries(queries), self.memories, **self._options())
+        return _F._scores(self._check_queries(queries), self.memories, **self._options())
 
     def weights(self, queries: torch.Tensor) -> torch.Tensor:
         """Separated weights ``sep(sim(M, q))``, ``[B, M]``.
@@ -140,7 +140,7 @@ class AssociativeMemory(nn.Module):
     # ----------------------------------------------------------------- retrieval
 
     def _update(self, queries: torch.Tensor) -> torch.Tensor:
-        return _F.retrieve(queries, self.memories, self.values, separation=self.separation, **self._options())
+        return _F._retrieve(queries, self.memories, self.values, separation=self.separation, **self._options())
 
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
         """Single-shot retrieval ``z = P · sep(sim(M, q))``: ``queries [B, d] -> [B, d']``.

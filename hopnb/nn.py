@@ -118,18 +118,24 @@ class Hopfield(nn.Module):
         if stored.shape[:2] != values.shape[:2] or states.shape[0] != stored.shape[0]:
             raise ValueError(f"states [N, S, d], stored [N, L, d] and values [N, L, d_v] must agree in N and L; "
                              f"got {shape_str(states)}, {shape_str(stored)}, {shape_str(values)}")
+        maps = [m for m in (self.proj_states, self.norm_states) if m is not None]
+        learned = maps[0].weight if maps else None
+        if learned is not None and states.dtype != learned.dtype:
+            raise TypeError(f"states must have the dtype of this layer's parameters ({learned.dtype}; convert the "
+                            f"layer with .to(dtype)); got {states.dtype}")
         if self.norm_states is not None:
             states, stored = self.norm_states(states), self.norm_stored(stored)
         if self.proj_states is not None:
             states, stored, values = self.proj_states(states), self.proj_stored(stored), self.proj_values(values)
         if self.steps > 1 and values.shape[-1] != states.shape[-1]:
             raise ValueError(f"steps > 1 needs values of the states' size {states.shape[-1]}; got {values.shape[-1]}")
+        mask = _functional._mask(mask, states, stored)          # a layer checks shapes, not values
         for _ in range(self.steps):
-            query, states = states, _functional.retrieve(states, stored, values, similarity=self.similarity,
-                                                         separation=self.separation, mask=mask)
+            query, states = states, _functional._retrieve(states, stored, values, similarity=self.similarity,
+                                                          separation=self.separation, mask=mask)
         if not return_weights:
             return states
-        weights = _functional.weights(query, stored, similarity=self.similarity, separation=self.separation, mask=mask)
+        weights = self.separation(_functional._scores(query, stored, similarity=self.similarity, mask=mask))
         return states, weights
 
 
@@ -154,7 +160,8 @@ class HopfieldPooling(nn.Module):
 
     def forward(self, stored: torch.Tensor, values: torch.Tensor | None = None, *, mask: torch.Tensor | None = None,
                 return_weights: bool = False):
-        """Pool each set ``stored [N, L, d]`` -> ``[N, queries, d_v]``; a ``mask [L]`` hides set members.
+        """Pool each set ``stored [N, L, d]`` -> ``[N, queries, d_v]``; a ``mask`` ``[L]`` or ``[N, L]`` hides
+        set members (from every query), ``[N, queries, L]`` hides them query by query.
 
         >>> pool = HopfieldPooling(4, queries=1)
         >>> sets = torch.randn(2, 6, 4)
@@ -163,6 +170,8 @@ class HopfieldPooling(nn.Module):
         """
         _batched(stored, "stored", self.states.shape[1])
         states = self.states.expand(stored.shape[0], *self.states.shape)
+        if isinstance(mask, torch.Tensor) and mask.ndim == 2:      # [N, L]: set members, the same for every query
+            mask = mask[:, None, :]
         return self.hopfield(states, stored, values, mask=mask, return_weights=return_weights)
 
 

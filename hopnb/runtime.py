@@ -33,6 +33,8 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
     >>> dev.type
     'cpu'
     """
+    if name is not None and not isinstance(name, (str, torch.device)) or name == "":
+        raise TypeError(f"device must be a device name such as 'cpu' or 'cuda:0', a torch.device or None; got {name!r}")
     name = name or os.environ.get("HOPNB_DEVICE")
     if name is not None:
         try:

@@ -79,9 +79,13 @@ def _finite_or_zero(m: torch.Tensor) -> torch.Tensor:
 
 
 def _check_input(scores) -> None:
-    """Scores ``[..., B, M]``; their values (no NaN or +inf) where reading them is free."""
+    """Scores ``[..., B, M]``; their values (no NaN or +inf, no row all −inf) where reading them is free."""
     if not isinstance(scores, torch.Tensor) or free(scores):
         check_scores(scores)
+        blind = torch.isneginf(scores).all(dim=-1)
+        if bool(blind.any()):
+            raise ValueError(f"every score is −inf (every memory masked) in {int(blind.sum())} row(s) of the scores "
+                             f"{shape_str(scores)}; weights over no memory are undefined")
     elif scores.ndim < 2:
         raise ValueError(f"a separation takes scores [B, M]; got {shape_str(scores)}")
 
@@ -497,7 +501,8 @@ class Max(Separation):
         best = out = None
         for scores, values in chunks:
             top, arg = scores.max(dim=-1, keepdim=True)
-            pick = torch.take_along_dim(values, arg, dim=-2)
+            lead = torch.broadcast_shapes(values.shape[:-2], arg.shape[:-2])
+            pick = torch.take_along_dim(values.expand(*lead, *values.shape[-2:]), arg.expand(*lead, *arg.shape[-2:]), dim=-2)
             if best is None:
                 best, out = top, pick
             else:

@@ -176,7 +176,7 @@ class ClassicalHopfield(BinaryNetwork):
         exact = memories.dtype if m * d < 2**24 and memories.dtype != torch.float16 else torch.float64
         couplings = memories.T.to(exact) @ memories.to(exact)
         couplings.fill_diagonal_(0.0)
-        self.register_buffer("memories", memories)
+        self.register_buffer("memories", memories.clone())      # a copy: the couplings are computed from it
         self.register_buffer("couplings", couplings)
         self.register_buffer("weights", (couplings / d).to(memories.dtype))
 
@@ -309,7 +309,7 @@ class DenseAssociativeMemory(BinaryNetwork):
         b = torch.arange(-d, d + 1, device=device, dtype=torch.float64)
         if self.interaction == "exponential":
             return b                                              # g(b) ∝ e^{β b}: the exponents, see _gain
-        if 2.0 * m * float(d + 1) ** self.n >= 2.0**53:
+        if math.log(2.0 * m) + self.n * math.log(d + 1) >= 53 * math.log(2.0):   # 2 M (d + 1)^n ≥ 2^53
             return None
         plus, minus = b + 1, b - 1
         if self.interaction == "rectified":

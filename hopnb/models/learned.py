@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .. import separation as _sep
-from .._validate import check_patterns, check_positive
+from .._validate import check_int, check_patterns, check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
@@ -142,9 +142,8 @@ class AdaptiveHopfield(AssociativeMemory):
         elif isinstance(variants, VariantDistribution) and not (
                 variants.memories.shape == self.memories.shape and torch.equal(variants.memories, self.memories)):
             raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
-        for name, value in (("epochs", epochs), ("samples", samples), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
+        epochs, samples, batch_size = (check_int(v, name) for v, name in
+                                       ((epochs, "epochs"), (samples, "samples"), (batch_size, "batch_size")))
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be a bool; got {progress!r}")
         if patience is not None and (validation is None or not isinstance(patience, int) or patience < 1):
@@ -162,6 +161,8 @@ class AdaptiveHopfield(AssociativeMemory):
                 source, queries = source_all[order], queries_all[order]
             else:
                 source, queries = self._pairs(variants.sample(samples, generator=generator), "variants.sample(n)")
+                if len(source) != samples:
+                    raise ValueError(f"variants.sample(n) must return n = {samples} pairs; got {len(source)}")
             total = 0.0
             for start in range(0, len(source), batch_size):
                 logits = self.footprint(self.memories, queries[start:start + batch_size])
@@ -202,6 +203,8 @@ class AdaptiveHopfield(AssociativeMemory):
         if source.ndim != 1 or queries.ndim != 2 or queries.shape != (len(source), d) or source.dtype != torch.long:
             raise ValueError(f"{name} must be (source [n] int64, queries [n, {d}]); got "
                              f"{list(source.shape)} {source.dtype} and {list(queries.shape)}")
-        if len(source) == 0 or int(source.min()) < 0 or int(source.max()) >= n:
+        if len(source) == 0:
+            raise ValueError(f"{name} must hold at least one pair (source, query); got none")
+        if int(source.min()) < 0 or int(source.max()) >= n:
             raise ValueError(f"{name}: source indices must lie in [0, {n}) (this network's memories)")
         return source.to(self.memories.device), queries.to(self.memories.device, self.memories.dtype)
