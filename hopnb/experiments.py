@@ -101,7 +101,10 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
     threshold = check_positive(threshold, "threshold")
     if queries_per_run is not None:
         queries_per_run = check_int(queries_per_run, "queries_per_run (or None)")
-    device = torch.device(device) if device is not None else patterns.device
+    try:
+        device = torch.device(device) if device is not None else patterns.device
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from None
     patterns = patterns.to(device)
     grid = list(itertools.product(n_memories, seeds, corruptions.items(), levels))
     rows = []
@@ -144,8 +147,14 @@ def summarise(rows: list[dict], by: Sequence[str], value: str = "fraction_correc
     >>> summarise([{"n": 1, "v": 0.0}, {"n": 1, "v": 1.0}], by=["n"], value="v")
     {(1,): (0.5, 0.5)}
     """
+    if isinstance(by, (str, bytes)):
+        raise TypeError(f"by must be a list of keys, e.g. [{by!r}]; got the string {by!r}")
     groups: dict[tuple, list[float]] = defaultdict(list)
     for row in rows:
+        missing = [k for k in (*by, value) if k not in row]
+        if missing:
+            raise ValueError(f"every row must hold the keys by={list(by)} and value={value!r}; a row lacks {missing} "
+                             f"(its keys: {sorted(row)})")
         groups[tuple(row[k] for k in by)].append(row[value])
     out = {}
     for key, vals in groups.items():
@@ -183,6 +192,7 @@ class Interval(NamedTuple):
         >>> interval([0.8, 0.9, 1.0]).excludes(0.5), interval([0.8, 0.9, 1.0]).excludes(0.9)
         (True, False)
         """
+        value = check_real(value, "value")
         return self.low > value or self.high < value
 
     def __str__(self) -> str:
@@ -194,6 +204,7 @@ class Interval(NamedTuple):
         >>> interval([0.8, 0.9, 1.0]).format()
         '0.90 ± 0.25'
         """
+        digits = check_int(digits, "digits", minimum=0)
         return f"{self.mean:.{digits}f} ± {self.half_width:.{digits}f}"
 
 

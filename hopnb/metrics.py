@@ -61,7 +61,9 @@ def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: f
     """
     _pair(retrieved, targets)
     threshold = check_real(threshold, "threshold (a cosine similarity)", low=-1.0, high=1.0)
-    return (F.cosine_similarity(retrieved, targets, dim=1) >= threshold).float().mean().item()
+    # each row scaled by its largest entry first, so that tiny or huge rows keep their direction
+    unit = [x / x.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) for x in (retrieved, targets)]
+    return (F.cosine_similarity(*unit, dim=1) >= threshold).float().mean().item()
 
 
 def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None,
@@ -80,6 +82,8 @@ def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None
     if not isinstance(source, torch.Tensor) or source.dtype == torch.bool or source.is_complex():
         raise TypeError(f"source must be a tensor [B] of memory indices; got {type_str(source)}")
     if weights is not None:
+        if memories is not None:
+            raise ValueError("source_accuracy(weights=...) takes no memories= (they serve retrieved=)")
         check_patterns(weights, "weights", bounded=False)
         guess = weights.argmax(dim=1)
         n_memories = weights.shape[1]

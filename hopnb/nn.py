@@ -104,6 +104,8 @@ class Hopfield(nn.Module):
         >>> out.round(decimals=3), w.argmax(dim=-1)
         (tensor([[[1., 0., 0.]]]), tensor([[0]]))
         """
+        if not isinstance(return_weights, bool):
+            raise TypeError(f"return_weights must be a bool; got {return_weights!r}")
         _batched(states, "states")
         _batched(stored, "stored", states.shape[-1], like=states)
         values = stored if values is None else _batched(values, "values", like=states)

@@ -215,6 +215,8 @@ class Function(Separation):
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]):
         super().__init__()
+        if not callable(fn):
+            raise TypeError(f"Function needs a callable scores [B, M] -> weights [B, M]; got {type(fn).__name__}")
         self.fn = fn
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:

@@ -41,6 +41,9 @@ def _checked(fn=None, *, eps_may_be_zero: bool = False):
         check_pair(memories, queries)
         if "eps" in params:
             check_positive(params["eps"], "eps", strict=not eps_may_be_zero)
+        for flag in ("squared", "reciprocal"):
+            if flag in params and not isinstance(params[flag], bool):
+                raise TypeError(f"{flag} must be a bool; got {params[flag]!r}")
         if fn.__name__ == "cosine":
             eps = params.get("eps", 1e-8)
             check_norms(memories, "memories", eps)

@@ -363,6 +363,16 @@ CASES = {
     "ahop fit np.int64 epochs": ok(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=__import__("numpy").int64(2)), lambda h: len(h) == 2),
     "ahop fit empty pair": err(lambda: AdaptiveHopfield(M4).fit((torch.arange(0), M4[:0])), ValueError, "at least one pair"),
     "ahop fit short sampler": err(lambda: AdaptiveHopfield(M4).fit(type("S", (), {"sample": lambda self, n, generator=None: (torch.arange(2), M4[:2])})(), epochs=1, samples=4), ValueError, r"must return n = 4 pairs; got 2"),
+    "interval excludes str": err(lambda: experiments.interval([1.0, 2.0]).excludes("0"), TypeError, "value must be a real number"),
+    "interval format -1": err(lambda: experiments.interval([1.0, 2.0]).format(-1), ValueError, "digits must be a non-negative int"),
+    "summarise missing key": err(lambda: experiments.summarise([{"n": 1}], by=["n"], value="v"), ValueError, r"a row lacks \['v'\]"),
+    "summarise by str": err(lambda: experiments.summarise([{"n": 1, "v": 0.0}], by="n", value="v"), TypeError, "by must be a list of keys"),
+    "sweep device gpu": err(lambda: experiments.retrieval_sweep(M4, **SWEEP, device="gpu"), ValueError, "device must name a torch device"),
+    "cosine fraction tiny rows": ok(lambda: metrics.fraction_cosine(torch.full((2, 4), 1e-30), torch.full((2, 4), 1e-30), 0.99), lambda f: f == 1.0),
+    "accuracy weights with memories": err(lambda: metrics.source_accuracy(torch.tensor([0, 1]), weights=Q2[:, :2], memories=M4), ValueError, "takes no memories="),
+    "separation Function(3)": err(lambda: separation.Function(3), TypeError, "Function needs a callable"),
+    "layer return_weights str": err(lambda: nn.Hopfield()(Q2[None], M4[None], return_weights="no"), TypeError, "return_weights must be a bool"),
+    "euclidean squared str": err(lambda: similarity.euclidean(M4, Q2, squared="yes"), TypeError, "squared must be a bool"),
     "footprint small ok": ok(lambda: footprint.footprint(M4, Q2, "dot"), lambda f: f.shape == (2, 4, 3) and torch.allclose(f[..., -1], Q2 @ M4.T, atol=1e-6)),
 }
 
