@@ -187,14 +187,22 @@ class AssociativeMemory(nn.Module):
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
         done = 0
         for done in range(1, steps + 1):
-            new = self._update(state)
+            try:
+                new = self._update(state)
+                if record_energy:
+                    energies.append(self.energy(new))
+            except ValueError as err:
+                if done == 1:
+                    raise
+                top = state.abs().nan_to_num(nan=float("inf")).max().item()
+                raise ValueError(f"the iteration diverged: after {done - 1} of {steps} steps the state had entries up "
+                                 f"to |x| = {top:.3g}, and step {done} failed ({err}); this separation's update does "
+                                 f"not settle from these queries: fewer steps, or a normalised separation") from None
             if tol is not None:
                 converged = (new - state).abs().amax(dim=1) <= tol
             state = new
             if record and len(trajectory) < max_record:
                 trajectory.append(state)
-            if record_energy:
-                energies.append(self.energy(state))
             if tol is not None and bool(converged.all()):
                 break
         if free(state):

@@ -373,6 +373,8 @@ CASES = {
     "separation Function(3)": err(lambda: separation.Function(3), TypeError, "Function needs a callable"),
     "layer return_weights str": err(lambda: nn.Hopfield()(Q2[None], M4[None], return_weights="no"), TypeError, "return_weights must be a bool"),
     "euclidean squared str": err(lambda: similarity.euclidean(M4, Q2, squared="yes"), TypeError, "squared must be a bool"),
+    "memory iteration diverges": err(lambda: AssociativeMemory(M4, separation=separation.Polynomial(3)).retrieve(Q2 * 4, 8), ValueError, r"the iteration diverged: after \d+ of 8 steps"),
+    "memory iteration diverges, energies": err(lambda: AssociativeMemory(M4, separation=separation.Polynomial(3)).retrieve(Q2 * 4, 8, record_energy=True), ValueError, r"the iteration diverged"),
     "footprint small ok": ok(lambda: footprint.footprint(M4, Q2, "dot"), lambda f: f.shape == (2, 4, 3) and torch.allclose(f[..., -1], Q2 @ M4.T, atol=1e-6)),
 }
 
