@@ -151,10 +151,10 @@ def _mask(mask, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor | Non
     if not fits or (mask.ndim == 1 and mask.shape[0] != keys.shape[-2]):
         raise ValueError(f"mask must broadcast to [..., B, M] = [..., {rows[0]}, {rows[1]}] (or be [M]); "
                          f"got {shape_str(mask)}")
-    if free(mask) and mask.dtype != torch.bool and bool((torch.isnan(mask) | torch.isposinf(mask)).any()):
-        raise ValueError("mask: a float mask is added to the scores, so its entries must be finite or −inf; "
-                         "it holds NaN or +inf")
     if free(mask):
+        if mask.dtype != torch.bool and bool((torch.isnan(mask) | torch.isposinf(mask)).any()):
+            raise ValueError("mask: a float mask is added to the scores, so its entries must be finite or −inf; "
+                             "it holds NaN or +inf")
         visible = mask if mask.dtype == torch.bool else ~torch.isneginf(mask)
         blind = ~visible.any(dim=-1)                  # [..., B]: queries that may see no memory
         if bool(blind.any()):
