@@ -73,6 +73,28 @@ def alternating(fns: dict, device: torch.device, repeat: int = 5) -> dict:
     return {name: statistics.median(t[1:]) for name, t in times.items()}
 
 
+def paired(ours, peer, device: torch.device, turns: int = 200) -> tuple[float, float, float, float, float]:
+    """Time ``ours`` against ``peer`` in ``turns`` adjacent pairs, alternating which runs first, and
+    return the median of ``ours / peer`` over the pairs with its quartiles, and each one's median
+    time: ``(ratio, lower quartile, upper quartile, ours, peer)``. For fast calls a ratio near 1:
+    two medians of a handful of runs differ by several per cent between runs of one command."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    times = {ours: [], peer: []}
+    for fn in (ours, peer, ours, peer):
+        fn()
+        sync()
+    for turn in range(turns):
+        for fn in ((ours, peer) if turn % 2 == 0 else (peer, ours)):
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times[fn].append(time.perf_counter() - t0)
+    ratios = sorted(a / b for a, b in zip(times[ours], times[peer]))
+    n = len(ratios)
+    return (statistics.median(ratios), ratios[n // 4], ratios[(3 * n) // 4],
+            statistics.median(times[ours]), statistics.median(times[peer]))
+
+
 def l1_peak_rate(d: int, dtype=torch.float32) -> float:
     """Abs-diff-adds per second of the vectorised ℓ1 loop of :mod:`hopnb.l1` on a block that stays
     in cache (128 queries × 512 memories): the machine's arithmetic floor for ℓ1 distances."""

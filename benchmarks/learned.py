@@ -10,7 +10,8 @@ Times in one process, variants in turns (median of 5).
    arithmetic floor, the matrix products a step needs (``X Wᵀ``, the Gram matrix ``Φ̂ Φ̂ᵀ``,
    ``P Φ̂`` and ``∂Φᵀ X``), target ≤ 1.5; against the ``torch.pdist`` loss it replaced.
 3. ``hopnb.nn.Hopfield`` forward + backward against ``scaled_dot_product_attention`` on 4-D
-   views (the 3-D call takes the slow math backend) at equal shapes (N = 32, S = L = 256, d = 64).
+   views (the 3-D call takes the slow math backend) at equal shapes (N = 32, S = L = 256, d = 64),
+   target ≤ 1.0: the median ratio over 200 adjacent pairs (``harness.paired``), with its quartiles.
 
     python benchmarks/learned.py [--device cuda]
 """
@@ -22,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 import hopnb
-from harness import alternating, arguments
+from harness import alternating, arguments, paired
 from hopnb.footprint import FootprintSimilarity, _torch_sorted_score
 from hopnb.kernel import KernelSimilarity
 from hopnb.nn import Hopfield
@@ -90,12 +91,12 @@ def main():
     shape = (args.N, args.L, args.head)
     q, k, v = (torch.randn(shape, generator=g, device=dev, requires_grad=True) for _ in range(3))
     layer = Hopfield(separation=hopnb.separation.softmax(beta=args.head ** -0.5))
-    t = alternating({"ours": lambda: layer(q, k, v).sum().backward(),
-                     "sdpa": lambda: F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])
-                     .sum().backward()}, dev)
+    ratio, low, high, ours, sdpa = paired(lambda: layer(q, k, v).sum().backward(),
+                                          lambda: F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])
+                                          .sum().backward(), dev)
     print(f"3. Hopfield layer fwd+bwd vs scaled_dot_product_attention on 4-D views (N={args.N}, S=L={args.L}, "
-          f"d={args.head}): {t['ours'] * 1e3:.1f} ms vs {t['sdpa'] * 1e3:.1f} ms, ratio {t['ours'] / t['sdpa']:.2f}")
-
+          f"d={args.head}): {ours * 1e3:.1f} ms vs {sdpa * 1e3:.1f} ms; ratio over 200 adjacent pairs: median "
+          f"{ratio:.3f}, quartiles {low:.3f}–{high:.3f} (target ≤ 1.0)")
 
 if __name__ == "__main__":
     main()

@@ -40,9 +40,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from ._validate import DTYPES, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, type_str
+from ._training import descend
+from ._validate import DTYPES, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, free, type_str
 from .runtime import generator_device
 
 __all__ = ["KernelSimilarity", "separation_loss", "separation_loss_bound"]
@@ -112,6 +112,16 @@ def _check_pairs(n: int, dtype: torch.dtype) -> None:
                          f"(hopnb.kernel.PAIR_BUDGET); fit the kernel on a subset of the memories")
 
 
+def _rescaled_unit(features: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to unit norm through their largest entry first, for rows whose squared norm
+    overflows or underflows (``F.normalize`` would return zeros or near-zeros for them)."""
+    top = features.detach().abs().amax(dim=1, keepdim=True)
+    if not bool((top > 0).all()):
+        raise ValueError(f"the separation loss needs non-zero feature vectors (each row's direction); "
+                         f"{int((top == 0).sum())} of the {features.shape[0]} rows are zero")
+    return F.normalize(features / top, dim=1)
+
+
 def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average") -> torch.Tensor:
     """The separation loss of feature vectors ``[M, D]`` (rows normalised here).
 
@@ -120,7 +130,9 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
     ``kind="average"``: ``log mean_{μ<ν} exp(−t ‖Φ̂_μ − Φ̂_ν‖²)`` (U-Hop Definition 2.2);
     ``kind="max"``: ``log max_{μ<ν} exp(−t ‖Φ̂_μ − Φ̂_ν‖²) = −t min ‖Φ̂_μ − Φ̂_ν‖²`` (App. G.2).
 
-    The distances come from the Gram matrix, ``‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb`` (``2 − 2aᵀb``
+    Rows too large or too small for their squared norm in the dtype are scaled through their
+    largest entry first; a zero row has no direction and is refused. The distances come from
+    the Gram matrix, ``‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb`` (``2 − 2aᵀb``
     on unit rows), in row blocks of at most 4 Mi pairs: one matrix product instead of
     ``torch.pdist``'s pairwise loop, and bounded memory for any M. The max loss takes the
     closest pair from there and its distance from the difference of its two rows.
@@ -138,6 +150,8 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
     check_patterns(features, "features", bounded=False)
     _check_pairs(features.shape[0], features.dtype)
     unit = F.normalize(features, dim=1)
+    if free(features) and bool(((unit.detach().square().sum(dim=1) - 1).abs() > 1e-3).any()):
+        unit = _rescaled_unit(features)
     if kind == "average":
         return _AverageSeparation.apply(unit, t)
     with torch.no_grad():
@@ -304,24 +318,20 @@ class KernelSimilarity(nn.Module):
             raise TypeError(f"progress must be a bool; got {progress!r}")
         _check_pairs(memories.shape[0], memories.dtype)
         lr = check_positive(lr, "lr")
+        if lr > torch.finfo(self.weight.dtype).max:
+            raise ValueError(f"lr must be at most {torch.finfo(self.weight.dtype).max:.3g} for W in "
+                             f"{self.weight.dtype}; got {lr:g}")
         t = check_positive(t, "t")
         if kind not in LOSSES:
             raise ValueError(f"kind must be one of {LOSSES}; got {kind!r}")
-        history = []
-        for step in tqdm(range(steps + 1), desc="U-Hop stage I", disable=not progress):
-            if not bool(torch.isfinite(self.weight).all()):
-                raise FloatingPointError(f"the kernel's W overflowed at step {step} of {steps} (lr={lr}); "
-                                         f"lower the learning rate")
-            value = self.loss(memories, t, kind)
-            if not bool(torch.isfinite(value)):
-                raise FloatingPointError(f"the separation loss became {value.item()} at step {step} of {steps} "
-                                         f"(lr={lr}); lower the learning rate")
-            history.append(value.item())
-            if step == steps:
-                break
-            (grad,) = torch.autograd.grad(value, self.weight)
-            with torch.no_grad():
-                self.weight -= lr * grad
+        run = descend(lambda: self.loss(memories, t, kind), lambda step: [()], torch.optim.SGD([self.weight], lr=lr),
+                      steps, name="separation loss", progress=progress)
+        with torch.no_grad():
+            final = self.loss(memories, t, kind).item()
+        if not math.isfinite(final):
+            raise FloatingPointError(f"the separation loss became {final} after {steps} steps; "
+                                     f"lower the learning rate (lr={lr:g})")
+        history = run.losses + [final]
         if normalize_rows:
             with torch.no_grad():
                 self.weight.copy_(F.normalize(self.weight, dim=1))

@@ -16,6 +16,7 @@ Any hopnb similarity fits, including :class:`hopnb.kernel.KernelSimilarity` and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -24,7 +25,7 @@ from torch import nn
 from . import functional as _functional
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_dtype, check_finite, check_int, free, shape_str, type_str
+from ._validate import DTYPES, check_dtype, check_finite, check_int, check_result, count_nonfinite, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
@@ -44,9 +45,17 @@ def _batched(x, name: str, d: int | None = None, like: torch.Tensor | None = Non
             raise TypeError(f"{name} must have the dtype of states ({like.dtype}); got {x.dtype}")
         if x.device != like.device:
             raise ValueError(f"{name} must be on the device of states ({like.device}); got {x.device}")
-    if free(x):
-        check_finite(x, name)
     return x
+
+
+def _square_sum(x: torch.Tensor) -> float:
+    """``Σ x²`` over every entry in one pass (NumPy's dot where ``x`` is contiguous); NaN or inf if
+    an entry is, and inf if the sum overflows."""
+    x = x.detach()
+    if x.is_contiguous():
+        flat = x.reshape(-1)
+        return float(torch.dot(flat, flat))
+    return float(torch.linalg.vector_norm(x)) ** 2
 
 
 class Hopfield(nn.Module):
@@ -66,6 +75,13 @@ class Hopfield(nn.Module):
       states and stored patterns (``d -> hidden``) and values (``d_values -> hidden``, by default
       ``d_values = d``);
     * ``steps``: iterate ``ξ ← sep(sim(K, ξ)) V`` (values must have the states' size).
+
+    Every call checks shapes, dtypes and devices. Values are checked cheaply, on the CPU in eager
+    mode: the sums of squares of the states and of the stored patterns bound every score (a NaN
+    or infinite entry makes its sum so too), and the output's sum of squares must be finite.
+    Only when the bound or the output fails are the inputs, parameters and scores read entry by entry, and
+    the culprit named: an entry that is NaN or inf, or scores that overflow times β. (The
+    attention kernel would turn such scores into zeros, not NaN.)
 
     >>> q, k = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
     >>> ref = torch.softmax(0.5 * q @ k.transpose(1, 2), dim=-1) @ k
@@ -125,20 +141,55 @@ class Hopfield(nn.Module):
         if learned is not None and states.dtype != learned.dtype:
             raise TypeError(f"states must have the dtype of this layer's parameters ({learned.dtype}; convert the "
                             f"layer with .to(dtype)); got {states.dtype}")
+        inputs = {"states": states, "stored": stored, "values": values}
         if self.norm_states is not None:
             states, stored = self.norm_states(states), self.norm_stored(stored)
         if self.proj_states is not None:
             states, stored, values = self.proj_states(states), self.proj_stored(stored), self.proj_values(values)
         if self.steps > 1 and values.shape[-1] != states.shape[-1]:
             raise ValueError(f"steps > 1 needs values of the states' size {states.shape[-1]}; got {values.shape[-1]}")
+        checked = free(states)
+        if checked and not self._bounded(states, stored):
+            self._diagnose(inputs, states, stored)  # the attention kernel turns NaN or inf scores into zeros
         mask = _functional._mask(mask, states, stored)          # a layer checks shapes, not values
         for _ in range(self.steps):
             query, states = states, _functional._retrieve(states, stored, values, similarity=self.similarity,
                                                           separation=self.separation, mask=mask)
+        if checked and not math.isfinite(_square_sum(states)) and count_nonfinite(states.detach()):
+            self._diagnose(inputs, out=states)
         if not return_weights:
             return states
         weights = self.separation(_functional._scores(query, stored, similarity=self.similarity, mask=mask))
         return states, weights
+
+    def _beta(self) -> float:
+        beta = self.separation.softmax_beta()
+        return 1.0 if beta is None else float(beta)
+
+    def _bounded(self, states: torch.Tensor, stored: torch.Tensor) -> bool:
+        """Whether no dot product or squared distance, times β, can overflow: both are at most
+        ``(‖states‖ + ‖stored‖)² ≤ 2 (‖states‖² + ‖stored‖²)`` (norms over all entries), so one
+        pass over each decides; a NaN or infinite entry makes its sum so too."""
+        bound = 2 * (_square_sum(states) + _square_sum(stored)) * max(self._beta(), 1.0)
+        return bound < torch.finfo(states.dtype).max
+
+    def _diagnose(self, inputs: dict, states: torch.Tensor | None = None, stored: torch.Tensor | None = None,
+                  out: torch.Tensor | None = None) -> None:
+        """Name what a cheap check found, reading entries now: an input or parameter that is not
+        finite, scores (times β) that overflow, or an output that is not finite."""
+        for name, x in inputs.items():
+            check_finite(x, name, bounded=False)
+        for name, p in self.named_parameters():
+            check_finite(p, f"the layer's parameter {name}", bounded=False)
+        if states is not None:
+            with torch.no_grad():
+                top = float(_functional._scores(states, stored, similarity=self.similarity).abs().max())
+            if not top * self._beta() <= torch.finfo(states.dtype).max:
+                raise ValueError(f"the scores times beta ({self._beta():g}) overflow {states.dtype} (scores up to "
+                                 f"{top:.3g}); lower beta, rescale the inputs or use torch.float64")
+        if out is not None:
+            check_result(out, "the output", f"the scores overflowed the separation in {out.dtype}; lower beta, "
+                         "rescale the inputs or use torch.float64")
 
 
 class HopfieldPooling(nn.Module):

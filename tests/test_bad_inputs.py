@@ -19,6 +19,7 @@ NAN, INF = float("nan"), float("inf")
 g = torch.Generator().manual_seed(0)
 M4 = torch.randn(4, 3, generator=g)
 Q2 = torch.randn(2, 3, generator=g)
+Q3, K3 = torch.randn(1, 2, 3, generator=g), torch.randn(1, 2, 3, generator=g)   # layer states and stored patterns
 BIN = torch.tensor([[1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]])
 SWEEP = dict(n_memories=[3], similarities=["dot"], separations=["max"],
              corruptions={"none": lambda x, level, generator: x}, levels=[0.0], progress=False)
@@ -111,7 +112,12 @@ CASES = {
     "separation_margins 1e30": err(lambda: separation_margins(M4 * 1e30), ValueError, "memories has entries up to"),
     "kernel fit 1e30": err(lambda: kernel.KernelSimilarity(3).fit(M4 * 1e30, 1, progress=False), ValueError, "memories has entries up to"),
     "footprint 1e30": err(lambda: footprint.footprint(M4 * 1e30, Q2), ValueError, "memories has entries up to"),
-    "nn stored 1e30": err(lambda: nn.Hopfield()(torch.randn(1, 2, 3), torch.randn(1, 2, 3) * 1e30), ValueError, "stored has entries up to"),
+    "nn stored 1e30 ok": ok(lambda: (nn.Hopfield()(Q3, K3 * 1e30), nn.Hopfield()(Q3.double(), K3.double() * 1e30)),
+                            lambda r: torch.allclose(r[0].double(), r[1], rtol=1e-5)),
+    "nn scores overflow": err(lambda: nn.Hopfield()(Q3 * 1e20, K3 * 1e20), ValueError, "similarity's scores has 4 NaN or infinite"),
+    "nn beta times scores overflow": err(lambda: nn.Hopfield(separation=separation.softmax(beta=1e30))(Q3 * 1e5, K3 * 1e5), ValueError, r"scores times beta \(1e\+30\) overflow"),
+    "nn values inf": err(lambda: nn.Hopfield()(Q3, K3, torch.full((1, 2, 3), INF)), ValueError, "values contains 6 NaN"),
+    "nn stored NaN": err(lambda: nn.HopfieldPooling(3)(torch.full((1, 2, 3), NAN)), ValueError, "stored contains 6 NaN"),
     "scores +inf": err(lambda: separation.softmax()(torch.tensor([[INF, 0.0]])), ValueError, "scores contain 1 NaN or \\+inf"),
     "scores -inf masks ok": ok(lambda: separation.softmax()(torch.tensor([[-INF, 0.0]])), lambda w: w.tolist() == [[0.0, 1.0]]),
     "scores all -inf": err(lambda: separation.softmax()(torch.tensor([[-INF, -INF]])), ValueError, r"every score is −inf \(every memory masked\) in 1 row"),
@@ -297,7 +303,10 @@ CASES = {
     "uhop fit lr NaN": err(lambda: UHop(M4).fit(1, lr=NAN, progress=False), ValueError, "lr must be finite"),
     "uhop fit lr 0": err(lambda: UHop(M4).fit(1, lr=0, progress=False), ValueError, "lr must be finite and > 0"),
     "uhop fit lr -1": err(lambda: UHop(M4).fit(1, lr=-1, progress=False), ValueError, "lr must be finite and > 0"),
-    "uhop fit lr 1e300": err(lambda: UHop(M4, generator=torch.Generator().manual_seed(0)).fit(3, lr=1e300, progress=False), FloatingPointError, "lower the learning rate"),
+    "uhop fit lr 1e300": err(lambda: UHop(M4, generator=torch.Generator().manual_seed(0)).fit(3, lr=1e300, progress=False), ValueError, r"lr must be at most 3.4e\+38 for W in torch.float32"),
+    "separation loss rows 1e30 ok": ok(lambda: (kernel.separation_loss(M4 * 1e30), kernel.separation_loss(M4)), lambda r: math.isclose(r[0], r[1], rel_tol=1e-5)),
+    "separation loss rows 1e-40 ok": ok(lambda: (kernel.separation_loss(M4 * 1e-40, kind="max"), kernel.separation_loss(M4, kind="max")), lambda r: math.isclose(r[0], r[1], rel_tol=1e-4)),
+    "separation loss zero row": err(lambda: kernel.separation_loss(torch.cat([M4, torch.zeros(1, 3)])), ValueError, "1 of the 5 rows are zero"),
     "uhop fit steps -1": err(lambda: UHop(M4).fit(-1, progress=False), ValueError, "steps must be a non-negative int"),
     "uhop fit steps 1.5": err(lambda: UHop(M4).fit(1.5, progress=False), TypeError, "steps must be a non-negative int"),
     "uhop fit t inf": err(lambda: UHop(M4).fit(1, t=INF, progress=False), ValueError, "t must be finite"),

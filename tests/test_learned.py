@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 import hopnb
 from hopnb import AssociativeMemory, corrupt
+from hopnb._training import descend
 from hopnb import separation as S
 from hopnb.footprint import FootprintSimilarity, footprint
 from hopnb.kernel import KernelSimilarity, separation_loss, separation_loss_bound
@@ -124,10 +125,29 @@ def test_bad_input_is_named(call, error, message):
         call()
 
 
-def test_non_finite_loss_stops_fitting_and_names_the_step():
-    kernel = KernelSimilarity(4, generator=gen())
-    with pytest.raises(FloatingPointError, match="at step 1 of 3"):
-        kernel.fit(torch.rand(3, 4, generator=gen()), steps=3, lr=1e300, progress=False)  # W overflows
+def test_training_stops_on_a_non_finite_loss_or_parameter_and_names_the_step():
+    w = torch.nn.Parameter(torch.tensor([3.0]))
+    with pytest.raises(FloatingPointError, match=r"parameters overflowed at step 1 \(epoch 1 of 3\).*lr=1e\+38"):
+        descend(lambda: (w ** 2).sum(), lambda epoch: [()], torch.optim.SGD([w], lr=1e38), 3)
+    w = torch.nn.Parameter(torch.tensor([3.0]))                  # 3 − 10 / 3 < 0: the next log is NaN
+    with pytest.raises(FloatingPointError, match=r"the loss became nan after 1 step \(epoch 2 of 3\)"):
+        descend(lambda: w.log().sum(), lambda epoch: [()], torch.optim.SGD([w], lr=10.0), 3)
+
+
+def test_both_learned_models_train_through_the_one_loop(monkeypatch):
+    import hopnb.models.learned
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["name"])
+        return descend(*args, **kwargs)
+
+    monkeypatch.setattr(hopnb.kernel, "descend", spy)
+    monkeypatch.setattr(hopnb.models.learned, "descend", spy)
+    memories = torch.rand(6, 4, generator=gen())
+    UHop(memories, generator=gen(1)).fit(2)
+    AdaptiveHopfield(memories).fit((torch.arange(6), memories), epochs=2, generator=gen(2))
+    assert seen == ["separation loss", "cross-entropy"]
 
 
 def test_a_step_too_large_to_lower_the_loss_warns_and_a_good_one_does_not():

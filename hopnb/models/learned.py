@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .. import separation as _sep
+from .._training import descend
 from .._validate import check_int, check_patterns, check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
@@ -151,10 +151,8 @@ class AdaptiveHopfield(AssociativeMemory):
         if validation is not None:
             val_source, val_queries = self._pairs(validation, "validation")
         lr = check_positive(lr, "lr")
-        optimiser = torch.optim.Adam(self.footprint.parameters(), lr=lr)
-        history, self.validation_history, self.steps = [], [], 0
-        best, best_state, since_best = float("inf"), None, 0
-        for epoch in tqdm(range(epochs), desc="A-Hop training", disable=not progress):
+
+        def batches(epoch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
             if fixed:
                 where = generator_device(generator, self.memories.device)
                 order = torch.randperm(len(source_all), generator=generator, device=where).to(self.memories.device)
@@ -163,33 +161,16 @@ class AdaptiveHopfield(AssociativeMemory):
                 source, queries = self._pairs(variants.sample(samples, generator=generator), "variants.sample(n)")
                 if len(source) != samples:
                     raise ValueError(f"variants.sample(n) must return n = {samples} pairs; got {len(source)}")
-            total = 0.0
-            for start in range(0, len(source), batch_size):
-                logits = self.footprint(self.memories, queries[start:start + batch_size])
-                loss = F.cross_entropy(logits, source[start:start + batch_size])
-                if not bool(torch.isfinite(loss)):
-                    raise FloatingPointError(f"the cross-entropy became {loss.item()} in epoch {epoch} "
-                                             f"(batch at {start}); lower the learning rate")
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                self.steps += 1
-                total += loss.item() * logits.shape[0]
-            history.append(total / len(source))
-            if validation is not None:
-                with torch.no_grad():
-                    held_out = F.cross_entropy(self.footprint(self.memories, val_queries), val_source).item()
-                self.validation_history.append(held_out)
-                if held_out < best:
-                    best, since_best = held_out, 0
-                    best_state = {k: v.detach().clone() for k, v in self.footprint.state_dict().items()}
-                else:
-                    since_best += 1
-                    if patience is not None and since_best >= patience:
-                        break
-        if patience is not None and best_state is not None:
-            self.footprint.load_state_dict(best_state)
-        return history
+            return [(source[i:i + batch_size], queries[i:i + batch_size]) for i in range(0, len(source), batch_size)]
+
+        def cross_entropy(source: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+            return F.cross_entropy(self.footprint(self.memories, queries), source)
+
+        run = descend(cross_entropy, batches, torch.optim.Adam(self.footprint.parameters(), lr=lr), epochs,
+                      name="cross-entropy", progress=progress, patience=patience, module=self.footprint,
+                      validation=None if validation is None else lambda: cross_entropy(val_source, val_queries).item())
+        self.validation_history, self.steps = run.validation, run.steps
+        return run.losses
 
     def _pairs(self, pairs, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Check ``(source [n], queries [n, d])`` against this network's memories."""
