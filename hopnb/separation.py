@@ -235,6 +235,12 @@ class Function(Separation):
         return getattr(self.fn, "__name__", repr(self.fn))
 
 
+def _unmasked(scores: torch.Tensor) -> torch.Tensor:
+    """Scores with 0 for a masked memory (−inf), whose term of an element-wise conjugate is then 0,
+    as its weight is."""
+    return scores.masked_fill(torch.isneginf(scores), 0.0)
+
+
 class Elementwise(Separation):
     """Weights ``f(s_{bμ})`` memory by memory; ``normalize`` divides each row by its sum.
 
@@ -273,8 +279,7 @@ class Elementwise(Separation):
     def _map(self, scores: torch.Tensor) -> torch.Tensor:
         """:meth:`map`, with weight 0 where a score is −inf (a masked memory); ``map`` sees 0 there,
         so no infinity reaches its value or its gradient."""
-        masked = torch.isneginf(scores)
-        return self.map(scores.masked_fill(masked, 0.0)).masked_fill(masked, 0.0)
+        return self.map(_unmasked(scores)).masked_fill(torch.isneginf(scores), 0.0)
 
     def separate(self, scores):
         w = self._map(scores)
@@ -314,7 +319,7 @@ class Identity(Elementwise):
 
     def conjugate(self, scores):
         self._unnormalized()
-        return 0.5 * scores.square().sum(dim=-1)
+        return 0.5 * _unmasked(scores).square().sum(dim=-1)
 
 
 class Polynomial(Elementwise):
@@ -382,7 +387,7 @@ class Polynomial(Elementwise):
 
     def conjugate(self, scores):
         self._unnormalized()
-        base = scores.clamp_min(0) if self.rectified else scores
+        base = scores.clamp_min(0) if self.rectified else _unmasked(scores)
         return base.pow(self.n + 1).sum(dim=-1) / (self.n + 1)
 
     def extra_repr(self):
@@ -614,7 +619,8 @@ class Entmax(Separation):
         """
         beta, alpha, p = self.beta, self.alpha, self(scores)
         tsallis = (p - p.pow(alpha)).sum(dim=-1) / (alpha * (alpha - 1))
-        return (p * scores).sum(dim=-1) + tsallis / beta
+        outside = scores.masked_fill(p == 0, 0.0)  # a masked score (−inf) has weight 0 and adds nothing
+        return (p * outside).sum(dim=-1) + tsallis / beta
 
     def extra_repr(self):
         return f"alpha={_number(self.alpha):g}, beta={_number(self.beta):g}"

@@ -116,6 +116,7 @@ CASES = {
                             lambda r: torch.allclose(r[0].double(), r[1], rtol=1e-5)),
     "nn scores overflow": err(lambda: nn.Hopfield()(Q3 * 1e20, K3 * 1e20), ValueError, "similarity's scores has 4 NaN or infinite"),
     "nn beta times scores overflow": err(lambda: nn.Hopfield(separation=separation.softmax(beta=1e30))(Q3 * 1e5, K3 * 1e5), ValueError, r"scores times beta \(1e\+30\) overflow"),
+    "ahop dtype option": err(lambda: AdaptiveHopfield(M4, dtype=torch.float64), TypeError, "takes its dtype from the memories"),
     "nn values inf": err(lambda: nn.Hopfield()(Q3, K3, torch.full((1, 2, 3), INF)), ValueError, "values contains 6 NaN"),
     "nn stored NaN": err(lambda: nn.HopfieldPooling(3)(torch.full((1, 2, 3), NAN)), ValueError, "stored contains 6 NaN"),
     "scores +inf": err(lambda: separation.softmax()(torch.tensor([[INF, 0.0]])), ValueError, "scores contain 1 NaN or \\+inf"),

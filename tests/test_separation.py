@@ -178,3 +178,18 @@ def test_modern_network_learns_its_beta_with_any_optimiser_over_its_parameters()
         losses.append(loss.item())
     assert losses[-1] < losses[0] and net.beta.item() > 0.2
     assert net.double().beta.dtype == torch.float64
+
+
+@pytest.mark.parametrize("sep", [S.Softmax(2.0), S.Max(), S.Sparsemax(), S.Entmax(1.5, beta=3.0), S.Identity(),
+                                 S.Polynomial(3), S.Polynomial(2, rectified=True), S.Threshold(-0.2)],
+                         ids=lambda s: repr(s))
+def test_a_masked_memory_adds_nothing_to_the_conjugate_and_its_gradient_stays_the_weights(sep):
+    scores = torch.tensor([[1.0, -0.3, 0.5], [0.2, 0.9, -1.0]], dtype=torch.float64)
+    masked = torch.tensor([[False, True, False], [True, False, False]])
+    full = scores.masked_fill(masked, float("-inf")).requires_grad_()
+    kept = [scores[row][~masked[row]][None] for row in range(2)]
+    value = sep.conjugate(full)
+    expected = torch.cat([sep.conjugate(k) for k in kept])
+    torch.testing.assert_close(value, expected)
+    (grad,) = torch.autograd.grad(value.sum(), full)
+    torch.testing.assert_close(grad, sep(full.detach()))  # no score ties or sits at θ here

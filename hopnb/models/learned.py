@@ -85,6 +85,9 @@ class AdaptiveHopfield(AssociativeMemory):
 
     def __init__(self, memories: torch.Tensor, *, chunk_size: int | None = None, **footprint_options):
         check_patterns(memories, "memories")
+        if "dtype" in footprint_options:
+            raise TypeError(f"AdaptiveHopfield takes its dtype from the memories ({memories.dtype}); convert them "
+                            f"(memories.to(dtype)) instead of passing dtype={footprint_options['dtype']!r}")
         similarity = FootprintSimilarity(memories.shape[-1], dtype=memories.dtype, **footprint_options)
         super().__init__(memories, similarity.to(memories.device), _sep.Softmax(1.0), chunk_size=chunk_size)
 
