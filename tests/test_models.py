@@ -159,3 +159,79 @@ def test_exponential_dam_decides_like_the_log_sum_exp_where_e_to_the_beta_d_unde
         gain = torch.logsumexp(beta * up @ xi.T, dim=1) - torch.logsumexp(beta * down @ xi.T, dim=1)
         clear = gain.abs() > 1e-9                          # a smaller gain is below the reference's own rounding
         assert torch.equal(torch.where(gain >= 0, 1.0, -1.0)[clear], x[clear, unit]), unit
+
+
+@pytest.mark.parametrize("rule", ["hebb", "pseudo-inverse", "storkey"])
+def test_symmetric_rules_have_zero_diagonal_and_an_energy_that_sweeps_never_raise(rule):
+    p = binary(12, 40, 0)
+    net = ClassicalHopfield(p, rule)
+    torch.testing.assert_close(net.weights, net.weights.T)
+    assert bool((net.weights.diagonal() == 0).all())
+    run = net.retrieve(torch.where(torch.rand(p.shape, generator=torch.Generator().manual_seed(1)) < 0.2, -p, p),
+                       generator=torch.Generator().manual_seed(2), record_energy=True)
+    assert bool((run.energies.diff(dim=0) <= 1e-9).all())
+
+
+def test_projection_rule_keeps_every_pattern_below_d_and_nothing_at_d():
+    for m in (5, 30, 59):
+        p = binary(m, 60, m)
+        assert bool(ClassicalHopfield(p, "pseudo-inverse").is_fixed_point(p).all())
+    p = binary(60, 60, 0)
+    assert bool((ClassicalHopfield(p, "pseudo-inverse").weights.abs() < 1e-9).all())    # the identity, minus its diagonal
+
+
+def test_storkey_rule_matches_its_definition_term_by_term():
+    p = binary(4, 6, 3).double()
+    d = p.shape[1]
+    w = torch.zeros(d, d, dtype=torch.float64)
+    for xi in p:
+        new = w.clone()
+        for i in range(d):
+            for j in range(d):
+                if i != j:
+                    h_ij = sum(w[i, k] * xi[k] for k in range(d) if k not in (i, j))
+                    h_ji = sum(w[j, k] * xi[k] for k in range(d) if k not in (i, j))
+                    new[i, j] = w[i, j] + (xi[i] * xi[j] - xi[i] * h_ji - h_ij * xi[j]) / d
+        w = new
+    torch.testing.assert_close(ClassicalHopfield(p, "storkey").weights, w)
+
+
+@pytest.mark.parametrize("margin", [0.0, 1.0])
+def test_perceptron_rule_reaches_its_margin_in_integer_couplings(margin):
+    p = binary(10, 50, 4)                                              # α = 0.2, well below α_c(1) ≈ 0.52
+    net = ClassicalHopfield(p, "perceptron", margin=margin)
+    j = net.couplings.T                                                  # rows J_i = d w_i
+    assert net.epochs < 1000 and bool((j == j.round()).all()) and bool((j.diagonal() == 0).all())
+    stability = p.double() * (p.double() @ j.T) / j.norm(dim=1)
+    assert bool((stability > margin).all()) and bool(net.is_fixed_point(p).all())
+    with pytest.raises(NotImplementedError, match="not symmetric"):
+        net.energy(p)
+
+
+def test_perceptron_rule_stores_beyond_the_projection_rule():
+    p = binary(70, 50, 5)                                      # α = 1.4
+    assert bool(ClassicalHopfield(p, "perceptron", epochs=5000).is_fixed_point(p).all())
+    assert not bool(ClassicalHopfield(p, "pseudo-inverse").is_fixed_point(p).any())
+
+
+def test_glauber_dynamics_sample_the_boltzmann_distribution():
+    p = torch.tensor([[1.0, -1.0, 1.0, 1.0], [1.0, 1.0, -1.0, 1.0]])
+    net, T = ClassicalHopfield(p), 0.5
+    g = torch.Generator().manual_seed(0)
+    states = torch.where(torch.rand(20000, 4, generator=g) < 0.5, 1.0, -1.0)
+    final = net.retrieve(states, steps=30, generator=g, temperature=T).state
+    codes = ((final + 1) / 2 @ torch.tensor([8.0, 4.0, 2.0, 1.0])).long()
+    empirical = torch.bincount(codes, minlength=16).double() / len(codes)
+    every = torch.tensor([[1.0 if (c >> (3 - i)) & 1 else -1.0 for i in range(4)] for c in range(16)])
+    boltzmann = torch.softmax(-net.energy(every) / T, dim=0)
+    assert (empirical - boltzmann).abs().max() < 0.01                  # 20000 samples: standard error ≤ 0.0035
+
+
+def test_glauber_dynamics_follow_the_generator_and_tend_to_the_sign_as_t_falls():
+    p = binary(3, 30, 0)
+    x = torch.where(torch.rand(p.shape, generator=torch.Generator().manual_seed(1)) < 0.1, -p, p)
+    net = ClassicalHopfield(p)
+    a, b = (net(x, generator=torch.Generator().manual_seed(2), temperature=0.7) for _ in range(2))
+    assert torch.equal(a, b)
+    cold = net(x, generator=torch.Generator().manual_seed(3), temperature=1e-6)
+    assert torch.equal(cold, net(x, generator=torch.Generator().manual_seed(3)))

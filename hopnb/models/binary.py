@@ -67,18 +67,30 @@ class BinaryNetwork(nn.Module):
     def _sweep(self, states: torch.Tensor, order: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step_async(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def step_async(self, states: torch.Tensor, *, generator: torch.Generator | None = None,
+                   temperature: float = 0.0) -> torch.Tensor:
         """One asynchronous sweep: every unit once, in a random order drawn from ``generator``.
+
+        At ``temperature`` T > 0 (the classical network only) each unit is set stochastically
+        (Glauber dynamics), ``+1`` with probability ``1 / (1 + exp(−2 h_i / T))``, ``h_i`` its
+        field: the energy is then lowered only on average, and the states sample the Boltzmann
+        distribution ``∝ exp(−E(x) / T)`` (chapter 1, "Temperature").
 
         >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]]))
         >>> net.step_async(torch.tensor([[1.0, 1.0, 1.0]]), generator=torch.Generator().manual_seed(0))
         tensor([[ 1., -1.,  1.]])
         """
         self._check_states(states)
+        temperature = check_positive(temperature, "temperature", strict=False)
         order = torch.randperm(states.shape[1], generator=generator, device=generator_device(generator, "cpu")).tolist()
-        return self._sweep(states.clone(), order)
+        if temperature == 0:
+            return self._sweep(states.clone(), order)
+        if not isinstance(self, ClassicalHopfield):
+            raise NotImplementedError(f"{type(self).__name__} has no stochastic update; temperature must be 0")
+        return self._sweep(states.clone(), order, temperature=temperature, generator=generator)
 
-    def forward(self, states: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, states: torch.Tensor, *, generator: torch.Generator | None = None,
+                temperature: float = 0.0) -> torch.Tensor:
         """One update, ``states [B, d] -> [B, d]``: an asynchronous sweep (:meth:`step_async`),
         which never raises the energy.
 
@@ -86,7 +98,7 @@ class BinaryNetwork(nn.Module):
         >>> dam(torch.tensor([[1.0, -1.0, -1.0, 1.0]]), generator=torch.Generator().manual_seed(0))
         tensor([[ 1.,  1., -1.,  1.]])
         """
-        return self.step_async(states, generator=generator)
+        return self.step_async(states, generator=generator, temperature=temperature)
 
     def step_sync(self, states: torch.Tensor) -> torch.Tensor:
         """All units at once, where the network has such an update (the classical one does).
@@ -108,8 +120,9 @@ class BinaryNetwork(nn.Module):
 
     def retrieve(self, states: torch.Tensor, steps: int = 100, *, mode: str = "async",
                  generator: torch.Generator | None = None, record: bool = False,
-                 record_energy: bool = False) -> Retrieval:
-        """Update until nothing changes or ``steps`` sweeps have run.
+                 record_energy: bool = False, temperature: float = 0.0) -> Retrieval:
+        """Update until nothing changes or ``steps`` sweeps have run (at ``temperature`` T > 0,
+        see :meth:`step_async`, all ``steps`` sweeps run: a stochastic state never settles).
 
         ``mode="async"`` (sweeps of single-unit updates, which never raise the energy) or
         ``"sync"`` (all units at once, which can end in a 2-cycle). Returns a
@@ -127,6 +140,9 @@ class BinaryNetwork(nn.Module):
         if mode not in ("async", "sync"):
             raise ValueError(f"mode must be 'async' or 'sync'; got {mode!r}")
         steps = check_int(steps, "steps")
+        temperature = check_positive(temperature, "temperature", strict=False)
+        if temperature > 0 and mode != "async":
+            raise ValueError("temperature > 0 needs mode='async' (Glauber dynamics update one unit at a time)")
         for name, flag in (("record", record), ("record_energy", record_energy)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool; got {flag!r}")
@@ -137,51 +153,100 @@ class BinaryNetwork(nn.Module):
         converged = torch.zeros(state.shape[0], dtype=torch.bool, device=state.device)
         done = 0
         for done in range(1, steps + 1):
-            new = self.step_async(state, generator=generator) if mode == "async" else self.step_sync(state)
+            new = (self.step_async(state, generator=generator, temperature=temperature) if mode == "async"
+                   else self.step_sync(state))
             converged = (new == state).all(dim=1)
             state = new
             if record:
                 trajectory.append(state)
             if record_energy:
                 energies.append(self.energy(state))
-            if bool(converged.all()):
+            if temperature == 0 and bool(converged.all()):
                 break
         return Retrieval(state, done, converged, torch.stack(trajectory) if record else None,
                          torch.stack(energies) if record_energy else None)
 
 
 class ClassicalHopfield(BinaryNetwork):
-    """The classical Hopfield network (Hopfield 1982; chapter 1).
+    """The classical Hopfield network (Hopfield 1982; chapter 1), with a choice of storage rule.
 
     Defined in :doc:`/book/ch01_classical_hopfield`, Eqs. :eq:`eq-ch01-hebb`, :eq:`eq-ch01-update` and :eq:`eq-ch01-energy`.
 
-    Hebbian weights with zero diagonal, ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (chapter 1, eq. (1.1)),
-    energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)`` with
-    sgn(0) = +1.
+    Energy ``E(x) = −½ xᵀ W x`` (eq. (1.3)), updates ``x_i ← sgn(Σ_j W_ij x_j)`` with sgn(0) = +1;
+    every rule gives couplings with zero diagonal. ``rule`` picks them (chapter 1, "Beyond Hebb"):
 
-    The dynamics use the integer couplings ``J = d W`` (the Hebbian sums), whose fields
+    * ``"hebb"``: ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (eq. (1.1));
+    * ``"pseudo-inverse"``: the projection onto the patterns' span, ``W = Ξᵀ (Ξ Ξᵀ)⁻¹ Ξ``, diagonal
+      removed (Personnaz, Guyon & Dreyfus 1985; Kanter & Sompolinsky 1987): each pattern's field is
+      ``(1 − W_ii) ξ_i``, so every pattern is a fixed point while ``M < d``;
+    * ``"storkey"``: Storkey's (1997) incremental rule, pattern by pattern,
+      ``W ← W + (1/d)(ξξᵀ − ξ hᵀ − h ξᵀ + 2W)`` off the diagonal with ``h = W ξ``, local and
+      incremental like Hebb's but with corrections for what is already stored;
+    * ``"perceptron"``: each unit's row learned by the (batch) perceptron rule until every
+      stability ``ξ_i^μ h_i^μ / ‖w_i‖`` exceeds ``margin`` (Gardner 1988), or ``epochs`` passes; the
+      rows start from Hebb's. At ``margin = 0`` it stores up to ``M = 2d`` random patterns, the
+      Gardner bound. The couplings are not symmetric, so there is no energy (and the asynchronous
+      dynamics need not converge).
+
+    Hebb's dynamics use the integer couplings ``J = d W`` (the Hebbian sums), whose fields
     ``J x`` are integers computed exactly, in float32 while ``M d < 2²⁴`` and in float64
     beyond. So a field that is exactly 0 is 0 on every machine and the tie rule decides
     it, not the rounding of the BLAS kernel at hand: trajectories are the same on any CPU.
+    The other rules' couplings are real numbers, kept in float64.
 
     >>> net = ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0, -1.0]]))
     >>> net.is_fixed_point(net.memories).tolist()
     [True]
+    >>> xi = torch.tensor([[-1.0, -1, 1, 1, -1], [1, -1, -1, -1, -1], [-1, 1, -1, 1, -1]])
+    >>> [ClassicalHopfield(xi, rule).is_fixed_point(xi).tolist() for rule in ("hebb", "pseudo-inverse")]
+    [[False, False, False], [True, True, True]]
     """
 
-    def __init__(self, memories: torch.Tensor):
+    RULES = ("hebb", "pseudo-inverse", "storkey", "perceptron")
+
+    def __init__(self, memories: torch.Tensor, rule: str = "hebb", *, margin: float = 0.0, epochs: int = 1000):
         super().__init__()
         _check_binary(memories, "memories")
+        if rule not in self.RULES:
+            raise ValueError(f"rule must be one of {', '.join(self.RULES)}; got {rule!r}")
+        margin = check_positive(margin, "margin", strict=False)
+        epochs = check_int(epochs, "epochs")
         m, d = memories.shape
-        exact = memories.dtype if m * d < 2**24 and memories.dtype != torch.float16 else torch.float64
-        couplings = memories.T.to(exact) @ memories.to(exact)
-        couplings.fill_diagonal_(0.0)
+        self.rule = rule
+        self.epochs = 0          # perceptron passes taken
+        if rule == "hebb":
+            exact = memories.dtype if m * d < 2**24 and memories.dtype != torch.float16 else torch.float64
+            couplings = memories.T.to(exact) @ memories.to(exact)
+            couplings.fill_diagonal_(0.0)
+        elif rule == "perceptron":
+            couplings = self._perceptron(memories.double(), margin, epochs).T   # fields d h = x Jᵀ
+        else:
+            couplings = d * {"pseudo-inverse": _projection, "storkey": _storkey}[rule](memories.double())
         self.register_buffer("memories", memories.clone())      # a copy: the couplings are computed from it
         self.register_buffer("couplings", couplings)
-        self.register_buffer("weights", (couplings / d).to(memories.dtype))
+        self.register_buffer("weights", (couplings.T / d).to(memories.dtype))
+
+    def extra_repr(self):
+        return f"M={self.memories.shape[0]}, d={self.memories.shape[1]}, rule={self.rule}"
+
+    def _perceptron(self, xi: torch.Tensor, margin: float, epochs: int) -> torch.Tensor:
+        """Integer rows ``J_i = d w_i`` with ``ξ_i^μ (J_i · ξ^μ) > margin ‖J_i‖`` for every μ
+        (``J_ii = 0``): each pass adds ``ξ_i^μ ξ^μ`` to row i for every pattern μ it does not yet
+        store so (all units and patterns at once), starting from zero, whose first pass is Hebb's
+        rule. The rows stay integers, so a stability of exactly 0 is 0 and counts as unstored."""
+        d = xi.shape[1]
+        j = torch.zeros(d, d, dtype=xi.dtype, device=xi.device)
+        for self.epochs in range(1, epochs + 1):
+            unstable = (xi * (xi @ j.T) <= margin * j.norm(dim=1)).to(xi.dtype)    # [M, d]: pattern μ, unit i
+            if not bool(unstable.any()):
+                self.epochs -= 1
+                break
+            j += (unstable * xi).T @ xi
+            j.fill_diagonal_(0.0)
+        return j
 
     def _exact_field(self, states: torch.Tensor) -> torch.Tensor:
-        return states.to(self.couplings.dtype) @ self.couplings  # J is symmetric
+        return states.to(self.couplings.dtype) @ self.couplings  # d · W xᵀ, row by row
 
     def field(self, states: torch.Tensor) -> torch.Tensor:
         """Local fields ``h = W x`` of every unit, ``[B, d]``.
@@ -199,6 +264,9 @@ class ClassicalHopfield(BinaryNetwork):
         >>> net.energy(torch.tensor([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]])).tolist()
         [-1.0, 0.3333333333333333]
         """
+        if self.rule == "perceptron":
+            raise NotImplementedError("the perceptron rule's couplings are not symmetric, so the network has "
+                                      "no energy that its updates lower")
         self._check_states(states)
         quadratic = (self._exact_field(states).double() * states.double()).sum(dim=1)
         return -0.5 * quadratic / self.memories.shape[1]
@@ -213,12 +281,41 @@ class ClassicalHopfield(BinaryNetwork):
         self._check_states(states)
         return _sign(self._exact_field(states)).to(states.dtype)
 
-    def _sweep(self, states, order, frozen=False):
+    def _sweep(self, states, order, frozen=False, temperature=0.0, generator=None):
         out = states.clone() if frozen else states
-        couplings = self.couplings
-        for i in order:
-            out[:, i] = _sign(states.to(couplings.dtype) @ couplings[:, i]).to(states.dtype)
+        couplings, d = self.couplings, self.memories.shape[1]
+        if temperature > 0:
+            where = generator_device(generator, states.device)
+            draws = torch.rand(len(order), states.shape[0], generator=generator, device=where,
+                               dtype=torch.float64).to(states.device)
+        for step, i in enumerate(order):
+            field = states.to(couplings.dtype) @ couplings[:, i]
+            if temperature > 0:      # Glauber: P(x_i = +1) = 1 / (1 + exp(−2 h_i / T))
+                up = draws[step] < torch.sigmoid(2 * field.double() / (d * temperature))
+                out[:, i] = torch.where(up, 1.0, -1.0).to(states.dtype)
+            else:
+                out[:, i] = _sign(field).to(states.dtype)
         return out
+
+
+def _projection(xi: torch.Tensor) -> torch.Tensor:
+    """``Ξᵀ (Ξ Ξᵀ)⁺ Ξ``, the orthogonal projection onto the patterns' span, diagonal removed."""
+    w = xi.T @ torch.linalg.pinv(xi.T)
+    return w.fill_diagonal_(0.0)
+
+
+def _storkey(xi: torch.Tensor) -> torch.Tensor:
+    """Storkey's (1997) rule, one pattern after another: ``w_ij += (ξ_i ξ_j − ξ_i h_ji − h_ij ξ_j) / d``
+    with ``h_ij = Σ_{k≠i,j} w_ik ξ_k``; on a symmetric W with zero diagonal that is
+    ``(ξξᵀ − ξhᵀ − hξᵀ + 2W) / d`` off the diagonal, ``h = W ξ``. Incremental by definition, so a loop
+    over the patterns (each step one ``[d, d]`` update)."""
+    d = xi.shape[1]
+    w = torch.zeros(d, d, dtype=xi.dtype, device=xi.device)
+    for p in xi:
+        h = w @ p
+        w += (torch.outer(p, p) - torch.outer(p, h) - torch.outer(h, p) + 2 * w) / d
+        w.fill_diagonal_(0.0)
+    return w
 
 
 class DenseAssociativeMemory(BinaryNetwork):
