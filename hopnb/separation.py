@@ -137,7 +137,13 @@ class Separation(nn.Module):
 
     def _value(self, name: str, minimum: float = 0.0):
         log = self._parameters.get(f"log_{name}")
-        return getattr(self, f"_{name}") if log is None else minimum + log.exp()
+        if log is None:
+            return getattr(self, f"_{name}")
+        value = minimum + log.exp()
+        if free(value) and not minimum < float(value.detach()) < float("inf"):    # trained or set out of range
+            raise ValueError(f"the learnable {name} is {float(value.detach()):g} (log_{name} = "
+                             f"{float(log.detach()):g}); it must stay finite and above {minimum:g} in {value.dtype}")
+        return value
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         """The weights of ``scores``, checked: shapes always, values where that is free.

@@ -25,6 +25,12 @@ SWEEP = dict(n_memories=[3], similarities=["dot"], separations=["max"],
              corruptions={"none": lambda x, level, generator: x}, levels=[0.0], progress=False)
 
 
+def _with(module, name, value):
+    """``module`` with its parameter ``name`` (searched in its submodules) set to ``value``."""
+    dict(module.named_parameters())[next(n for n, _ in module.named_parameters() if n.endswith(name))].data.fill_(value)
+    return module
+
+
 def ok(f, check):
     """A case whose result must be correct: ``check(result)`` is True."""
     return ("ok", f, check)
@@ -326,6 +332,9 @@ CASES = {
     "classical temperature str": err(lambda: ClassicalHopfield(BIN)(BIN, temperature="hot"), TypeError, "temperature must be"),
     "classical temperature sync": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, mode="sync", temperature=1.0), ValueError, "needs mode='async'"),
     "dense temperature": err(lambda: DenseAssociativeMemory(BIN)(BIN, temperature=1.0), NotImplementedError, "no stochastic update"),
+    "learnable beta overflowed": err(lambda: _with(ModernHopfield(torch.eye(3), beta=2.0, learnable=True), "log_beta", 100.0)(torch.eye(3)), ValueError, r"learnable beta is inf \(log_beta = 100\)"),
+    "learnable beta NaN": err(lambda: _with(ModernHopfield(torch.eye(3), beta=2.0, learnable=True), "log_beta", NAN).retrieve(torch.eye(3)), ValueError, "learnable beta is nan"),
+    "learnable beta underflowed": err(lambda: hopnb.functional.retrieve(Q2, M4, separation=_with(separation.Softmax(2.0, learnable=True), "log_beta", -200.0)), ValueError, "learnable beta is 0"),
     "binary steps 0": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=0), ValueError, "steps must be a positive int"),
     "binary steps 1.5": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=1.5), TypeError, "steps must be a positive int"),
     "binary mode": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, mode="parallel"), ValueError, "mode must be 'async' or 'sync'"),

@@ -19,13 +19,16 @@ def _brute_force_sweep(patterns, x, F):
     return out
 
 
-@pytest.mark.parametrize("interaction,n", [("polynomial", 3), ("polynomial", 4), ("rectified", 3)])
+@pytest.mark.parametrize("interaction,n", [("polynomial", 3), ("polynomial", 4), ("rectified", 3),
+                                           ("polynomial", 40), ("polynomial", 41), ("rectified", 60)])
 def test_polynomial_decisions_match_exact_integers(interaction, n):
+    # from n = 40 on, 2 M (d + 1)^n is beyond float64's exact integers and (overlap / d)^n would underflow
     g = torch.Generator().manual_seed(0)  # noqa: the test's own generator
     p = torch.randint(0, 2, (40, 12), generator=g).float() * 2 - 1
     x = torch.randint(0, 2, (6, 12), generator=g).float() * 2 - 1
     F = (lambda z: max(z, 0) ** n) if interaction == "rectified" else (lambda z: z**n)
     net = DenseAssociativeMemory(p, interaction, n=n)
+    assert (net._gain_table(x.device) is None) == (n >= 40)
     assert torch.equal(net._sweep(x.clone(), range(12), frozen=True), _brute_force_sweep(p, x, F))
 
 

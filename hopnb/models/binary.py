@@ -331,8 +331,8 @@ class DenseAssociativeMemory(BinaryNetwork):
     lower energy (eq. (2.3)):
     ``x_l ← sgn(Σ_μ F(ξ_μᵀ x^{(l+)}) − F(ξ_μᵀ x^{(l−)}))``, where ``x^{(l±)}`` is x with
     unit l set to ±1. The overlaps are integers and each decision is exact: polynomials
-    are summed as float64 integers while they fit (beyond, on overlaps divided by d, which
-    leaves the sign unchanged), and the exponential compares integer counts of overlaps
+    are summed as float64 integers while they fit (beyond, scaled row by row so that the
+    largest term is of order 1), and the exponential compares integer counts of overlaps
     (see :meth:`_gain`), so a tie is a tie on every machine and sgn(0) = +1 decides it;
     :meth:`energy` is returned in float64.
 
@@ -419,20 +419,26 @@ class DenseAssociativeMemory(BinaryNetwork):
         With ``ξ_μl = ±1`` each term is ``ξ_μl · g(base_μ)``, ``g(b) = F(b + 1) − F(b − 1)``, and
         the overlaps are integers. So the sum is ``Σ_k a_k g(k)`` with integer counts
         ``a_k = Σ_{μ: base_μ = k} ξ_μl``, counted exactly. For polynomials ``g`` is an integer
-        and the whole sum is exact while it fits in float64's 53 bits (beyond, it is taken
-        on overlaps divided by d); for the exponential ``g(k) ∝ e^{βk}``, and each row is scaled
+        and the whole sum is exact while it fits in float64's 53 bits; beyond, each row's ``g`` is
+        divided by ``s^n``, ``s`` one more than its largest overlap in size with ``a_k ≠ 0``, so
+        the largest terms are of order 1 and none that matters underflows; for the exponential ``g(k) ∝ e^{βk}``, and each row is scaled
         by ``e^{−βk*}``, ``k*`` its largest overlap with ``a_k ≠ 0``: that term is the integer
         ``a_{k*}`` and every other is at most ``|a_k|`` in size, so nothing overflows, and a term
         that underflows is below ``e^{−745}`` of it and cannot change the sign at any β and d.
         The sum is 0 exactly when every ``a_k`` is. Either way an exact tie is 0 on every
         machine and sgn(0) = +1 decides it, not the rounding of a reduction.
         """
-        if table is None:
-            return (self._F_scaled(base + col) - self._F_scaled(base - col)).sum(dim=1)
         d = self.memories.shape[1]
         index = (base.round() + d).long()                         # base in [−d, d]
         counts = torch.zeros(base.shape[0], 2 * d + 1, dtype=torch.int64, device=base.device)
         counts.scatter_add_(1, index, col.long().expand_as(index))
+        if table is None:                                         # polynomial too large for exact integers:
+            b = torch.arange(-d, d + 1, device=base.device, dtype=torch.float64)
+            scale = torch.where(counts != 0, b.abs() + 1, 1.0).amax(dim=1, keepdim=True)
+            plus, minus = ((b + 1) / scale).clamp(-1, 1), ((b - 1) / scale).clamp(-1, 1)  # exact where a_k ≠ 0
+            if self.interaction == "rectified":
+                plus, minus = plus.clamp_min(0), minus.clamp_min(0)
+            return (counts.double() * (plus.pow(self.n) - minus.pow(self.n))).sum(dim=1)
         if self.interaction == "exponential":                     # table: the overlaps b
             top = torch.where(counts != 0, table, -math.inf).amax(dim=1, keepdim=True)
             return (counts.double() * torch.exp(self.beta * (table - top).clamp_max(0))).sum(dim=1)
