@@ -172,6 +172,13 @@ def check_positive(value, name: str, *, minimum: float = 0.0, strict: bool = Tru
     return float(value)
 
 
+def check_bool(value, name: str) -> bool:
+    """A bool (not a string, a number or None: ``'False'`` would otherwise count as true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
+    return value
+
+
 def check_int(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     """An int (not a bool; numpy integers are fine) ≥ ``minimum`` (and ≤ ``maximum``)."""
     what = {1: "a positive int", 0: "a non-negative int"}.get(minimum, f"an int ≥ {minimum}")

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import DTYPES, check_dtype, check_finite, check_pair
+from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_pair
 from .runtime import split, threaded
 
 __all__ = ["FootprintSimilarity", "footprint"]
@@ -147,7 +147,7 @@ class FootprintSimilarity(nn.Module):
             raise ValueError(f"bases must be a non-empty subset of {BASES}; got {bases!r}")
         if not isinstance(block_elements, int) or block_elements < d:
             raise ValueError(f"block_elements must be an int ≥ d = {d}; got {block_elements!r}")
-        self.d, self.bases, self.sort, self.cumulative = d, bases, bool(sort), bool(cumulative)
+        self.d, self.bases, self.sort, self.cumulative = d, bases, check_bool(sort, "sort"), check_bool(cumulative, "cumulative")
         self.block_elements = block_elements
         last = torch.zeros(d, dtype=dtype)
         last[-1] = 1.0

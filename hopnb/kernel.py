@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._training import descend
-from ._validate import DTYPES, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, free, type_str
+from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, free, type_str
 from .runtime import generator_device
 
 __all__ = ["KernelSimilarity", "separation_loss", "separation_loss_bound"]
@@ -314,8 +314,7 @@ class KernelSimilarity(nn.Module):
         if memories.shape[0] < 2:
             raise ValueError(f"fitting the kernel needs at least 2 memories to separate; got {memories.shape[0]}")
         steps = check_int(steps, "steps", minimum=0)
-        if not isinstance(progress, bool):
-            raise TypeError(f"progress must be a bool; got {progress!r}")
+        check_bool(progress, "progress"), check_bool(normalize_rows, "normalize_rows")
         _check_pairs(memories.shape[0], memories.dtype)
         lr = check_positive(lr, "lr")
         if lr > torch.finfo(self.weight.dtype).max:

@@ -19,7 +19,7 @@ from torch import nn
 from . import functional as _F
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import (check_finite, check_int, check_like, check_norms, check_patterns, check_positive,
+from ._validate import (check_bool, check_finite, check_int, check_like, check_norms, check_patterns, check_positive,
                         check_result, free)
 
 __all__ = ["AssociativeMemory", "Retrieval", "separation_conjugate"]
@@ -176,9 +176,7 @@ class AssociativeMemory(nn.Module):
         steps = check_int(steps, "steps")
         if tol is not None:
             check_positive(tol, "tol", strict=False)
-        for name, flag in (("record", record), ("record_energy", record_energy)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be a bool; got {flag!r}")
+        check_bool(record, "record"), check_bool(record_energy, "record_energy")
         if record:
             max_record = check_int(max_record, "max_record")
         state = self._check_queries(queries, finite=True)

@@ -25,7 +25,7 @@ from torch import nn
 from . import functional as _functional
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import DTYPES, check_dtype, check_finite, check_int, check_result, count_nonfinite, free, shape_str, type_str
+from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_int, check_result, count_nonfinite, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
@@ -120,8 +120,7 @@ class Hopfield(nn.Module):
         >>> out.round(decimals=3), w.argmax(dim=-1)
         (tensor([[[1., 0., 0.]]]), tensor([[0]]))
         """
-        if not isinstance(return_weights, bool):
-            raise TypeError(f"return_weights must be a bool; got {return_weights!r}")
+        check_bool(return_weights, "return_weights")
         _batched(states, "states")
         _batched(stored, "stored", states.shape[-1], like=states)
         values = stored if values is None else _batched(values, "values", like=states)

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from ._validate import check_positive, check_real, check_result, check_scores, free, shape_str
+from ._validate import check_bool, check_positive, check_real, check_result, check_scores, free, shape_str
 
 __all__ = ["Separation", "Elementwise", "Function", "Identity", "Polynomial", "Threshold", "Softmax", "Max",
            "Sparsemax", "Entmax", "identity", "polynomial", "threshold", "softmax", "sparsemax", "entmax", "get",
@@ -64,9 +64,7 @@ def _number(value) -> float:
 
 
 def _learnable(value, learnable) -> bool:
-    if not isinstance(learnable, bool):
-        raise TypeError(f"learnable must be a bool; got {learnable!r}")
-    return learnable or (isinstance(value, torch.Tensor) and value.requires_grad)
+    return check_bool(learnable, "learnable") or (isinstance(value, torch.Tensor) and value.requires_grad)
 
 
 def _ratio(acc: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
@@ -272,7 +270,7 @@ class Elementwise(Separation):
 
     def __init__(self, normalize: bool = False):
         super().__init__()
-        self.normalize = bool(normalize)
+        self.normalize = check_bool(normalize, "normalize")
 
     def map(self, scores: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         """``f(s)`` entry by entry, before any normalisation; what a subclass gives.
@@ -350,7 +348,7 @@ class Polynomial(Elementwise):
         n = check_positive(n, "polynomial order n", minimum=1.0, strict=False)
         if not rectified and n != int(n):
             raise ValueError(f"polynomial order n must be an integer unless rectified=True; got {n}")
-        self.n, self.rectified = (int(n) if n == int(n) else n), bool(rectified)
+        self.n, self.rectified = (int(n) if n == int(n) else n), check_bool(rectified, "rectified")
 
     def map(self, scores):
         return (scores.clamp_min(0) if self.rectified else scores).pow(self.n)

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from . import l1
-from ._validate import check_norms, check_pair, check_positive
+from ._validate import check_bool, check_norms, check_pair, check_positive
 
 __all__ = ["dot", "cosine", "euclidean", "manhattan", "get", "as_similarity", "unchecked", "attention_form", "self_term", "NAMES"]
 
@@ -42,8 +42,8 @@ def _checked(fn=None, *, eps_may_be_zero: bool = False):
         if "eps" in params:
             check_positive(params["eps"], "eps", strict=not eps_may_be_zero)
         for flag in ("squared", "reciprocal"):
-            if flag in params and not isinstance(params[flag], bool):
-                raise TypeError(f"{flag} must be a bool; got {params[flag]!r}")
+            if flag in params:
+                check_bool(params[flag], flag)
         if fn.__name__ == "cosine":
             eps = params.get("eps", 1e-8)
             check_norms(memories, "memories", eps)

@@ -6,6 +6,7 @@ parameters, empty sizes, user callables, generators and seeds, counts and rates,
 import functools
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -335,6 +336,13 @@ CASES = {
     "learnable beta overflowed": err(lambda: _with(ModernHopfield(torch.eye(3), beta=2.0, learnable=True), "log_beta", 100.0)(torch.eye(3)), ValueError, r"learnable beta is inf \(log_beta = 100\)"),
     "learnable beta NaN": err(lambda: _with(ModernHopfield(torch.eye(3), beta=2.0, learnable=True), "log_beta", NAN).retrieve(torch.eye(3)), ValueError, "learnable beta is nan"),
     "learnable beta underflowed": err(lambda: hopnb.functional.retrieve(Q2, M4, separation=_with(separation.Softmax(2.0, learnable=True), "log_beta", -200.0)), ValueError, "learnable beta is 0"),
+    "polynomial rectified str": err(lambda: separation.Polynomial(3, rectified="False"), TypeError, "rectified must be a bool"),
+    "threshold normalize str": err(lambda: separation.Threshold(0.0, normalize="False"), TypeError, "normalize must be a bool"),
+    "footprint sort str": err(lambda: footprint.FootprintSimilarity(3, sort="False"), TypeError, "sort must be a bool"),
+    "kernel fit normalize_rows str": err(lambda: kernel.KernelSimilarity(3).fit(M4, 1, normalize_rows="no"), TypeError, "normalize_rows must be a bool"),
+    "ahop fit patience True": err(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=True, validation=(torch.arange(4), M4)), TypeError, "patience must be a positive int"),
+    "ahop fit patience numpy int ok": ok(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=np.int64(1), validation=(torch.arange(4), M4)), lambda h: 1 <= len(h) <= 2),
+    "ahop fit patience without validation": err(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=1), ValueError, "patience needs validation pairs"),
     "binary steps 0": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=0), ValueError, "steps must be a positive int"),
     "binary steps 1.5": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=1.5), TypeError, "steps must be a positive int"),
     "binary mode": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, mode="parallel"), ValueError, "mode must be 'async' or 'sync'"),

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-from .._validate import check_int, check_like, check_patterns, check_positive, check_result
+from .._validate import check_bool, check_int, check_like, check_patterns, check_positive, check_result
 from ..memory import Retrieval
 from ..runtime import generator_device
 
@@ -143,9 +143,7 @@ class BinaryNetwork(nn.Module):
         temperature = check_positive(temperature, "temperature", strict=False)
         if temperature > 0 and mode != "async":
             raise ValueError("temperature > 0 needs mode='async' (Glauber dynamics update one unit at a time)")
-        for name, flag in (("record", record), ("record_energy", record_energy)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be a bool; got {flag!r}")
+        check_bool(record, "record"), check_bool(record_energy, "record_energy")
         generator_device(generator, "cpu")  # a TypeError for anything but a torch.Generator or None
         state = self._check_states(states)
         trajectory = [state] if record else None

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from .. import separation as _sep
 from .._training import descend
-from .._validate import check_int, check_patterns, check_positive
+from .._validate import check_bool, check_int, check_patterns, check_positive
 from ..corrupt import VariantDistribution
 from ..footprint import FootprintSimilarity
 from ..kernel import KernelSimilarity
@@ -147,10 +147,11 @@ class AdaptiveHopfield(AssociativeMemory):
             raise ValueError("variants must draw from this network's memories (VariantDistribution(net.memories, …))")
         epochs, samples, batch_size = (check_int(v, name) for v, name in
                                        ((epochs, "epochs"), (samples, "samples"), (batch_size, "batch_size")))
-        if not isinstance(progress, bool):
-            raise TypeError(f"progress must be a bool; got {progress!r}")
-        if patience is not None and (validation is None or not isinstance(patience, int) or patience < 1):
-            raise ValueError(f"patience must be a positive int and needs validation pairs; got {patience!r}")
+        check_bool(progress, "progress")
+        if patience is not None:
+            patience = check_int(patience, "patience")
+            if validation is None:
+                raise ValueError("patience needs validation pairs (validation=(source, queries)) to stop on")
         if validation is not None:
             val_source, val_queries = self._pairs(validation, "validation")
         lr = check_positive(lr, "lr")
