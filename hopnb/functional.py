@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import check_dtype, check_finite, check_int, check_result, free, shape_str, type_str
+from ._validate import check_dtype, check_finite, check_int, check_norms, check_result, free, shape_str, type_str
 
 __all__ = ["retrieve", "scores", "weights", "SCORE_BUDGET"]
 
@@ -63,7 +63,7 @@ def _check(queries, keys, values) -> None:
                          f"values {shape_str(values)} must broadcast") from None
 
 
-def _check_call(queries, keys, values, mask, chunk_size, budget):
+def _check_call(queries, keys, values, mask, chunk_size, budget, similarity):
     """What every public entry checks, values included where reading them is free; returns the mask,
     ready for the engine."""
     _check(queries, keys, values)
@@ -73,6 +73,9 @@ def _check_call(queries, keys, values, mask, chunk_size, budget):
     for name, x in (("queries", queries), ("keys", keys), ("values", values)):
         if free(x):      # queries and keys bounded so that their similarity cannot overflow
             check_finite(x, name, bounded=name != "values")
+            eps = _sim.cosine_eps(_sim.as_similarity(similarity))
+            if eps is not None and name != "values":
+                check_norms(x, name, eps)
     return _mask(mask, queries, keys)
 
 
@@ -176,7 +179,7 @@ def scores(queries: torch.Tensor, keys: torch.Tensor, *, similarity="dot", mask=
     >>> scores(torch.tensor([[1.0, 2.0]]), torch.eye(2))
     tensor([[1., 2.]])
     """
-    mask = _check_call(queries, keys, keys, mask, chunk_size, budget)
+    mask = _check_call(queries, keys, keys, mask, chunk_size, budget, similarity)
     return _scores(queries, keys, similarity=similarity, mask=mask, chunk_size=chunk_size, budget=budget)
 
 
@@ -216,7 +219,7 @@ def retrieve(queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor | N
     True
     """
     values = keys if values is None else values
-    mask = _check_call(queries, keys, values, mask, chunk_size, budget)
+    mask = _check_call(queries, keys, values, mask, chunk_size, budget, similarity)
     out = _retrieve(queries, keys, values, similarity=similarity, separation=separation, mask=mask,
                     chunk_size=chunk_size, budget=budget)
     if free(out):

@@ -359,7 +359,8 @@ class Polynomial(Elementwise):
         A masked score (−inf) counts as 0."""
         scores = scores.masked_fill(torch.isneginf(scores), 0.0)
         base = scores.clamp_min(0) if self.rectified else scores
-        log = self.n * base.abs().log()
+        zero = base == 0                                   # log|0| = −inf; its gradient would be 0 · inf = NaN
+        log = (self.n * torch.where(zero, 1.0, base).abs().log()).masked_fill(zero, float("-inf"))
         m = log.amax(dim=-1, keepdim=True)
         p = torch.exp(log - _finite_or_zero(m))
         if self.n % 2 == 1:

@@ -343,6 +343,8 @@ CASES = {
     "ahop fit patience True": err(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=True, validation=(torch.arange(4), M4)), TypeError, "patience must be a positive int"),
     "ahop fit patience numpy int ok": ok(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=np.int64(1), validation=(torch.arange(4), M4)), lambda h: 1 <= len(h) <= 2),
     "ahop fit patience without validation": err(lambda: AdaptiveHopfield(M4).fit((torch.arange(4), M4), epochs=2, patience=1), ValueError, "patience needs validation pairs"),
+    "functional cosine tiny queries": err(lambda: hopnb.functional.scores(M4[:1] * 1e-12, M4, similarity="cosine"), ValueError, "cosine similarity needs rows of queries with norm"),
+    "functional cosine tiny keys": err(lambda: hopnb.functional.retrieve(Q2, M4 * 1e-12, similarity="cosine", separation="max"), ValueError, "cosine similarity needs rows of keys"),
     "binary steps 0": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=0), ValueError, "steps must be a positive int"),
     "binary steps 1.5": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=1.5), TypeError, "steps must be a positive int"),
     "binary mode": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, mode="parallel"), ValueError, "mode must be 'async' or 'sync'"),

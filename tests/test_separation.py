@@ -193,3 +193,9 @@ def test_a_masked_memory_adds_nothing_to_the_conjugate_and_its_gradient_stays_th
     torch.testing.assert_close(value, expected)
     (grad,) = torch.autograd.grad(value.sum(), full)
     torch.testing.assert_close(grad, sep(full.detach()))  # no score ties or sits at θ here
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_normalised_polynomial_has_a_finite_gradient_at_a_zero_score(n):
+    scores = torch.tensor([[1.0, 0.0, 2.0], [0.5, -1.0, 0.0]], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(S.Polynomial(n, normalize=True), (scores,))
