@@ -239,9 +239,7 @@ class AssociativeMemory(nn.Module):
                 "energy() needs an inner-product similarity ('dot' or a kernel with a self_term) and "
                 "auto-association; the classical network and dense associative memories have theirs in hopnb.models")
         scores = self.scores(states)
-        origin = self.separation.conjugate(torch.zeros_like(scores[:1]))
-        constant = origin + self_term(self.memories).amax()
-        energy = self_term(states) - self.separation.conjugate(scores) + constant
+        energy = self_term(states) - self.separation._conjugate_gap(scores) + self_term(self.memories).amax()
         if free(energy):
             check_result(energy, "the energy", f"β · scores overflow {states.dtype}; lower beta, rescale the "
                          f"memories and states or use torch.float64")

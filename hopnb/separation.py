@@ -196,6 +196,10 @@ class Separation(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} has no convex conjugate here (its weights are not the "
                                   f"gradient of a known convex function of the scores), so no energy")
 
+    def _conjugate_gap(self, scores: torch.Tensor) -> torch.Tensor:
+        """``Ψ*(s) − Ψ*(0)`` for each row, the part of the energy that depends on the scores."""
+        return self.conjugate(scores) - self.conjugate(torch.zeros_like(scores[..., :1, :]))
+
     def softmax_beta(self):
         """β when ``sep(s) = softmax(β s)`` exactly, else None.
 
@@ -488,6 +492,12 @@ class Softmax(Separation):
     def conjugate(self, scores):
         beta = self.beta
         return torch.logsumexp(beta * scores, dim=-1) / beta
+
+    def _conjugate_gap(self, scores):
+        """``β⁻¹ log mean_μ exp(β s_μ) = s_max + β⁻¹ log1p(mean_μ expm1(β (s_μ − s_max)))``: at small β
+        the difference of the two ``β⁻¹ log M``-sized conjugates would cancel to nothing."""
+        beta, top = self.beta, scores.amax(dim=-1, keepdim=True)
+        return top.squeeze(-1) + torch.log1p(torch.expm1(beta * (scores - top)).mean(dim=-1)) / beta
 
     def softmax_beta(self):
         return self.beta

@@ -96,3 +96,13 @@ def test_energy_needs_an_inner_product_and_a_conjugate(patterns):
         AssociativeMemory(memories, "dot", lambda s: s.relu()).energy(states)
     with pytest.raises(NotImplementedError, match="normalize=True"):
         AssociativeMemory(memories, "dot", S.Polynomial(2, normalize=True)).energy(states)
+
+
+@pytest.mark.parametrize("dtype, beta", [(torch.float64, 1e-17), (torch.float32, 1e-6), (torch.float64, 1e-6)])
+def test_the_energy_at_small_beta_tends_to_its_limit_instead_of_cancelling(dtype, beta):
+    # as β → 0, β⁻¹ log mean exp(β s) → mean(s): E → ½‖x‖² − mean_μ ξ_μᵀx + ½ max‖ξ‖²
+    g = torch.Generator().manual_seed(0)
+    memories, states = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(4, 3, generator=g, dtype=torch.float64)
+    limit = 0.5 * states.square().sum(1) - (states @ memories.T).mean(1) + 0.5 * memories.square().sum(1).max()
+    energy = ModernHopfield(memories.to(dtype), beta=beta).energy(states.to(dtype)).double()
+    torch.testing.assert_close(energy, limit, rtol=1e-5, atol=1e-5)
