@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_pair
+from ._validate import DTYPES, check_bool, check_dtype, check_int, check_finite, check_pair
 from .runtime import split, threaded
 
 __all__ = ["FootprintSimilarity", "footprint"]
@@ -136,8 +136,7 @@ class FootprintSimilarity(nn.Module):
     def __init__(self, d: int, *, bases: tuple[str, ...] = BASES, sort: bool = True, cumulative: bool = True,
                  block_elements: int = 1 << 20, dtype: torch.dtype = torch.float32):
         super().__init__()
-        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise ValueError(f"d must be a positive int; got {d!r}")
+        d = check_int(d, "d")
         if dtype not in DTYPES:
             raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
         if isinstance(bases, str):
@@ -145,8 +144,7 @@ class FootprintSimilarity(nn.Module):
         bases = tuple(bases)
         if not bases or any(b not in BASES for b in bases) or len(set(bases)) != len(bases):
             raise ValueError(f"bases must be a non-empty subset of {BASES}; got {bases!r}")
-        if not isinstance(block_elements, int) or block_elements < d:
-            raise ValueError(f"block_elements must be an int ≥ d = {d}; got {block_elements!r}")
+        block_elements = check_int(block_elements, "block_elements", minimum=d)
         self.d, self.bases, self.sort, self.cumulative = d, bases, check_bool(sort, "sort"), check_bool(cumulative, "cumulative")
         self.block_elements = block_elements
         last = torch.zeros(d, dtype=dtype)

@@ -175,6 +175,10 @@ def separation_loss_bound(n_memories: int, t: float = 2.0) -> float:
     """
     n_memories = check_int(n_memories, "n_memories", minimum=2)
     t = check_positive(t, "t")
+    if n_memories > 2**53:
+        raise ValueError(f"n_memories must be at most 2^53 (exact in float64); got {n_memories}")
+    if 2.0 * t * n_memories / (n_memories - 1) > 1.7e308:
+        raise ValueError(f"t = {t:g} is too large: the bound −2t·M/(M−1) overflows float64")
     return -2.0 * t * n_memories / (n_memories - 1)
 
 
@@ -197,7 +201,9 @@ class KernelSimilarity(nn.Module):
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
         super().__init__()
         d = check_int(d, "d")
-        features = d if features is None else check_int(features, "features (D_Φ)")
+        if features is None:
+            features = d if weight is None or not isinstance(weight, torch.Tensor) or weight.ndim != 2 else weight.shape[0]
+        features = check_int(features, "features (D_Φ)")
         if dtype not in DTYPES:
             raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
         if weight is None:
@@ -205,8 +211,9 @@ class KernelSimilarity(nn.Module):
                                  device=generator_device(generator, "cpu")) / math.sqrt(d)
         else:
             check_patterns(weight, "weight")
-            if weight.shape[1] != d:
-                raise ValueError(f"weight must be [D_Φ, d] with d={d}; got {list(weight.shape)}")
+            if weight.shape[1] != d or weight.shape[0] != features:
+                raise ValueError(f"weight must be [D_Φ, d] = [{features}, {d}] (features={features}); "
+                                 f"got {list(weight.shape)}")
         self.weight = nn.Parameter(weight.clone())
         self.d = d
 

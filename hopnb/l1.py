@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from ._validate import check_dtype, check_finite, free, type_str
 from .runtime import split, threaded
 
 __all__ = ["BACKENDS", "choose", "distance"]
@@ -167,6 +168,40 @@ def distance(memories: torch.Tensor, queries: torch.Tensor, backend: str | None 
     >>> distance(torch.zeros(1, 2), torch.tensor([[3.0, -4.0]]))
     tensor([[7.]])
     """
+    _check(memories, queries)
+    return _distance(memories, queries, backend)
+
+
+def _check(memories, queries) -> None:
+    """Shapes, dtypes and devices that the kernel can read safely; values that cannot overflow."""
+    for name, x in (("memories", memories), ("queries", queries)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor [..., n, d]; got {type_str(x)}")
+        check_dtype(x, name)
+        if x.ndim < 2 or 0 in x.shape[-2:]:
+            raise ValueError(f"{name} must be [..., n, d] with n, d ≥ 1; got {type_str(x)}")
+    if queries.shape[-1] != memories.shape[-1]:
+        raise ValueError(f"queries must have the memories' d = {memories.shape[-1]}; got {type_str(queries)}")
+    if queries.dtype != memories.dtype or queries.device != memories.device:
+        raise TypeError(f"queries must have the memories' dtype and device ({memories.dtype}, {memories.device}); "
+                        f"got {queries.dtype}, {queries.device}")
+    try:
+        torch.broadcast_shapes(memories.shape[:-2], queries.shape[:-2])
+    except RuntimeError:
+        raise ValueError(f"the leading dimensions of memories {type_str(memories)} and queries "
+                         f"{type_str(queries)} must broadcast") from None
+    cap = torch.finfo(queries.dtype).max / (2 * queries.shape[-1])    # Σ_i |q_i − ξ_i| ≤ 2 d max|x|
+    for name, x in (("memories", memories), ("queries", queries)):
+        if free(x):
+            check_finite(x, name, bounded=False)
+            top = float(x.detach().abs().max())
+            if top > cap:
+                raise ValueError(f"{name} has entries up to |x| = {top:.3g}; with d = {x.shape[-1]} their ℓ1 "
+                                 f"distances can overflow {x.dtype} beyond |x| = {cap:.3g}. Rescale the patterns.")
+
+
+def _distance(memories: torch.Tensor, queries: torch.Tensor, backend: str | None = None) -> torch.Tensor:
+    """:func:`distance` on inputs the caller has checked."""
     if choose(queries, backend)[0] == "cdist":
         return torch.cdist(queries, memories, p=1.0)
     lead = torch.broadcast_shapes(memories.shape[:-2], queries.shape[:-2])

@@ -682,6 +682,8 @@ def get(name: str, **params) -> Separation:
     >>> get("max")(torch.tensor([[0.2, 0.7, 0.1]]))
     tensor([[0., 1., 0.]])
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a separation's name, a str ({', '.join(NAMES)}); got {type(name).__name__}")
     if name not in _REGISTRY:
         raise ValueError(f"unknown separation {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"scores [B, M] -> weights [B, M])")

@@ -120,7 +120,7 @@ def manhattan(memories: torch.Tensor, queries: torch.Tensor, *, reciprocal: bool
     >>> manhattan(torch.zeros(1, 2), torch.tensor([[3.0, -4.0]]))
     tensor([[-7.]])
     """
-    return _distance_score(l1.distance(memories, queries, backend), reciprocal, eps)
+    return _distance_score(l1._distance(memories, queries, backend), reciprocal, eps)
 
 
 _REGISTRY: dict[str, Callable] = {"dot": dot, "cosine": cosine, "euclidean": euclidean, "manhattan": manhattan}
@@ -135,6 +135,8 @@ def get(name: str, **params) -> Similarity:
     >>> get("euclidean", squared=True)(torch.eye(2), torch.tensor([[1.0, 1.0]]))
     tensor([[-1., -1.]])
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a similarity's name, a str ({', '.join(NAMES)}); got {type(name).__name__}")
     if name not in _REGISTRY:
         raise ValueError(f"unknown similarity {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"(memories [M, d], queries [B, d]) -> scores [B, M])")

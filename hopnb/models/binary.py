@@ -252,6 +252,7 @@ class ClassicalHopfield(BinaryNetwork):
         >>> ClassicalHopfield(torch.tensor([[1.0, -1.0, 1.0]])).field(torch.tensor([[1.0, -1.0, 1.0]]))
         tensor([[ 0.6667, -0.6667,  0.6667]])
         """
+        self._check_states(states)
         return (self._exact_field(states) / self.memories.shape[1]).to(states.dtype)
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
