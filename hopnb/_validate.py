@@ -148,7 +148,10 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type_str(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                            # an int beyond float64
+        raise ValueError(f"{name} must be a finite number; got an int of {len(str(abs(value)))} digits") from None
     ok = math.isfinite(value)
     ok = ok and (low is None or (value > low if low_open else value >= low))
     ok = ok and (high is None or (value < high if high_open else value <= high))
@@ -166,9 +169,14 @@ def check_positive(value, name: str, *, minimum: float = 0.0, strict: bool = Tru
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type_str(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:                            # an int beyond float64
+        finite = False
     ok = value > minimum if strict else value >= minimum
-    if not ok or not math.isfinite(value):
-        raise ValueError(f"{name} must be finite and {'>' if strict else '≥'} {minimum}; got {value}")
+    if not ok or not finite:
+        shown = value if finite or not isinstance(value, numbers.Integral) else f"an int of {len(str(abs(value)))} digits"
+        raise ValueError(f"{name} must be finite and {'>' if strict else '≥'} {minimum}; got {shown}")
     return float(value)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._validate import check_int, check_patterns, check_positive, check_real, free, type_str
+from ._validate import check_bool, check_int, check_patterns, check_positive, check_real, free, type_str
 from .runtime import generator_device
 
 __all__ = ["mask_pixels", "mask_rows", "mask_border", "gaussian_noise", "shift", "salt_and_pepper", "dropout",
@@ -156,7 +156,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, *, generator: torch.Generator 
     where = generator_device(generator, x.device)
     noise = torch.randn(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device) * sigma
     out = _finite(x + noise, "sigma", sigma)
-    return out.abs().clamp(0, 1) if clamp else out
+    return out.abs().clamp(0, 1) if check_bool(clamp, "clamp") else out
 
 
 def shift(x: torch.Tensor, bias: float, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -209,7 +209,7 @@ def dropout(x: torch.Tensor, p: float, *, generator: torch.Generator | None = No
     if p == 1.0:
         return torch.zeros_like(x)
     out = mask_pixels(x, p, generator=generator)
-    return out / (1.0 - p) if scale else out
+    return out / (1.0 - p) if check_bool(scale, "scale") else out
 
 
 Corruption = Callable[..., torch.Tensor]

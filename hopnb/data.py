@@ -64,6 +64,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ._validate import check_bool
 from .runtime import generator_device
 
 __all__ = ["BadDataWarning", "Dataset", "load", "random_patterns", "search_path", "NAMES"]
@@ -496,6 +497,7 @@ def load(name: str, split: str | None = None, *, n: int | None = None, root: str
         raise ValueError(f"{name}: split must be one of {_SPLITS[name]}; got {split!r}")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive int or None; got {n!r}")
+    check_bool(download, "download"), check_bool(grayscale, "grayscale")
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder (str or path) or None; got {type(root).__name__}")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -26,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import metrics
-from ._validate import check_int, check_patterns, check_positive, check_real, check_sequence, type_str
+from ._validate import check_bool, check_int, check_patterns, check_positive, check_real, check_sequence, type_str
 from .memory import AssociativeMemory
 from .runtime import offset_generator
 
@@ -108,14 +109,15 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
     patterns = patterns.to(device)
     grid = list(itertools.product(n_memories, seeds, corruptions.items(), levels))
     rows = []
-    bar = tqdm(total=len(grid) * len(sims) * len(seps), desc="retrieval sweep", disable=not progress)
+    bar = tqdm(total=len(grid) * len(sims) * len(seps), desc="retrieval sweep", disable=not check_bool(progress, "progress"))
     for n, seed, (cname, corrupt), level in grid:
         generator = offset_generator(seed, device)
         pick = torch.randperm(patterns.shape[0], generator=generator, device=device)[:n]
         memories = patterns[pick]
         k = n if queries_per_run is None else min(n, queries_per_run)
         targets = memories[:k]
-        queries = corrupt(targets, level, generator=generator)
+        # a copy: a corruption that works in place must not rewrite the targets and memories
+        queries = corrupt(targets.clone(), level, generator=generator)
         if not isinstance(queries, torch.Tensor) or queries.shape != targets.shape:
             raise ValueError(f"corruptions[{cname!r}] must return queries of the targets' shape "
                              f"[{k}, {targets.shape[1]}]; got {type_str(queries)}")
@@ -156,11 +158,7 @@ def summarise(rows: list[dict], by: Sequence[str], value: str = "fraction_correc
             raise ValueError(f"every row must hold the keys by={list(by)} and value={value!r}; a row lacks {missing} "
                              f"(its keys: {sorted(row)})")
         groups[tuple(row[k] for k in by)].append(row[value])
-    out = {}
-    for key, vals in groups.items():
-        mean = sum(vals) / len(vals)
-        out[key] = (mean, math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals)))
-    return out
+    return {key: _moments(_values(vals, f"the values of {value!r}"), ddof=0) for key, vals in groups.items()}
 
 
 class Interval(NamedTuple):
@@ -214,9 +212,16 @@ def _values(values, name: str) -> list[float]:
     if isinstance(values, torch.Tensor):
         values = values.detach().to("cpu", torch.float64).reshape(-1).tolist()
     try:
-        out = [float(v) for v in values]
-    except (TypeError, ValueError):
+        values = list(values)
+    except TypeError:
         raise TypeError(f"{name} must be a sequence of numbers (one per replicate); got {type(values).__name__}") from None
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Real)]
+    if bad:
+        raise TypeError(f"{name} must be real numbers (one per replicate); got {bad[0]!r}")
+    try:
+        out = [float(v) for v in values]
+    except OverflowError:
+        raise ValueError(f"{name} must be finite floats; got an int too large for a float") from None
     if not out:
         raise ValueError(f"{name} must hold at least one replicate; got none")
     if not all(math.isfinite(v) for v in out):
@@ -225,6 +230,14 @@ def _values(values, name: str) -> list[float]:
         raise ValueError(f"{name} must be at most 1e150 in size (their spread is a sum of squares); got "
                          f"values up to {max(abs(v) for v in out):.3g}")
     return out
+
+
+def _moments(vals: list[float], ddof: int) -> tuple[float, float]:
+    """Mean and standard deviation (divisor ``n − ddof``) from exact sums (``math.fsum``), so that
+    equal replicates give their value and zero spread, and large terms do not cancel."""
+    n = len(vals)
+    mean = vals[0] if all(v == vals[0] for v in vals) else math.fsum(vals) / n
+    return mean, (math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (n - ddof)) if n > ddof else 0.0)
 
 
 def interval(values: Sequence[float] | torch.Tensor, confidence: float = 0.95) -> Interval:
@@ -241,12 +254,11 @@ def interval(values: Sequence[float] | torch.Tensor, confidence: float = 0.95) -
     confidence = check_real(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
     vals = _values(values, "values")
     n = len(vals)
-    mean = sum(vals) / n
+    mean, sd = _moments(vals, ddof=1)
     if n == 1:
         return Interval(mean, mean, mean, 1)
     from scipy import stats  # imported here: hopnb's import stays light
 
-    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, n)
 

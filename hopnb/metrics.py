@@ -47,7 +47,7 @@ def fraction_correct(retrieved: torch.Tensor, targets: torch.Tensor, threshold: 
     0.5
     """
     check_positive(threshold, "threshold")
-    return (sse(retrieved, targets) < threshold).float().mean().item()
+    return (sse(retrieved, targets).double() < threshold).float().mean().item()   # a tiny threshold is not 0
 
 
 def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: float = 0.8) -> float:
@@ -56,6 +56,9 @@ def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: f
 
     Defined in :doc:`/book/ch05_uhop`.
 
+    The comparison allows the cosine's rounding (4 machine epsilons), so that identical rows
+    meet a threshold of 1.
+
     >>> fraction_cosine(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([[1.0, 0.1], [1.0, 0.0]]))
     0.5
     """
@@ -63,7 +66,8 @@ def fraction_cosine(retrieved: torch.Tensor, targets: torch.Tensor, threshold: f
     threshold = check_real(threshold, "threshold (a cosine similarity)", low=-1.0, high=1.0)
     # each row scaled by its largest entry first, so that tiny or huge rows keep their direction
     unit = [x / x.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) for x in (retrieved, targets)]
-    return (F.cosine_similarity(*unit, dim=1) >= threshold).float().mean().item()
+    slack = 4 * torch.finfo(retrieved.dtype).eps       # the cosine's own rounding: identical rows meet threshold 1
+    return (F.cosine_similarity(*unit, dim=1).double() >= threshold - slack).float().mean().item()
 
 
 def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None,

@@ -44,6 +44,9 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
                              f"$HOPNB_DEVICE); got {name!r}") from err
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {name!r} was asked for, but torch sees no CUDA device. {_COLAB_HINT}")
+        if dev.type not in ("cpu", "cuda") and not _available(dev):
+            raise ValueError(f"device {name!r} was asked for, but torch cannot use a {dev.type} device here; "
+                             f"use 'cpu' or 'cuda'")
     else:
         dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if verbose:
@@ -78,6 +81,13 @@ def seed_offset() -> int:
     if offset < 0:
         raise ValueError(f"HOPNB_SEED_OFFSET must be a non-negative integer; got {raw!r}")
     return offset
+
+
+def _available(dev: torch.device) -> bool:
+    """Whether torch can allocate on ``dev``'s type (mps, xpu, ... beyond cpu and cuda)."""
+    backend = getattr(torch.backends, dev.type, None) or getattr(torch, dev.type, None)
+    check = getattr(backend, "is_available", None)
+    return bool(check()) if callable(check) else dev.type == "meta"
 
 
 def seed(n: int, device: torch.device | str | None = None) -> torch.Generator:
@@ -118,6 +128,10 @@ def offset_generator(n: int, device: torch.device | str | None = None) -> torch.
         where = torch.device(device) if device is not None else torch.device("cpu")
     except (RuntimeError, TypeError) as err:
         raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from err
+    usable = torch.cuda.is_available() if where.type == "cuda" else where.type == "cpu" or _available(where)
+    if not usable or where.type == "meta":
+        raise ValueError(f"a generator on {device!r} was asked for, but torch cannot draw random numbers there; "
+                         f"use 'cpu'{' or cuda' if torch.cuda.is_available() else ''}")
     return torch.Generator(device=where).manual_seed(n)
 
 
