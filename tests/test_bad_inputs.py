@@ -378,6 +378,8 @@ CASES = {
     "data grayscale str": err(lambda: data.load("digits", n=2, grayscale="no"), TypeError, "grayscale must be a bool"),
     "device mps absent": err(lambda: hopnb.device("mps", verbose=False), ValueError, "cannot use a mps device"),
     "seed meta device": err(lambda: hopnb.seed(0, device="meta"), ValueError, "cannot draw random numbers there"),
+    "classical margin with hebb": err(lambda: ClassicalHopfield(BIN, margin=1.0), ValueError, "options of rule='perceptron'"),
+    "perceptron temperature": err(lambda: ClassicalHopfield(BIN, "perceptron")(BIN, temperature=0.5), NotImplementedError, r"rule='perceptron'\) has no stochastic update"),
     "binary steps 0": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=0), ValueError, "steps must be a positive int"),
     "binary steps 1.5": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, steps=1.5), TypeError, "steps must be a positive int"),
     "binary mode": err(lambda: ClassicalHopfield(BIN).retrieve(BIN, mode="parallel"), ValueError, "mode must be 'async' or 'sync'"),

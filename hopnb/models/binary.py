@@ -50,6 +50,10 @@ class BinaryNetwork(nn.Module):
 
     memories: torch.Tensor
 
+    def _name(self) -> str:
+        rule = getattr(self, "rule", None)
+        return type(self).__name__ + (f"(rule={rule!r})" if rule not in (None, "hebb") else "")
+
     def _check_states(self, states) -> torch.Tensor:
         _check_binary(states, "states")
         check_like(states, self.memories, "states", "memories")
@@ -85,8 +89,9 @@ class BinaryNetwork(nn.Module):
         order = torch.randperm(states.shape[1], generator=generator, device=generator_device(generator, "cpu")).tolist()
         if temperature == 0:
             return self._sweep(states.clone(), order)
-        if not isinstance(self, ClassicalHopfield):
-            raise NotImplementedError(f"{type(self).__name__} has no stochastic update; temperature must be 0")
+        if not isinstance(self, ClassicalHopfield) or self.rule == "perceptron":
+            raise NotImplementedError(f"{self._name()} has no stochastic update (no symmetric couplings, so no "
+                                      f"Boltzmann distribution to sample); temperature must be 0")
         return self._sweep(states.clone(), order, temperature=temperature, generator=generator)
 
     def forward(self, states: torch.Tensor, *, generator: torch.Generator | None = None,
@@ -183,8 +188,10 @@ class ClassicalHopfield(BinaryNetwork):
     * ``"perceptron"``: each unit's row learned by the (batch) perceptron rule until every
       stability ``ξ_i^μ h_i^μ / ‖w_i‖`` exceeds ``margin`` (Gardner 1988), or ``epochs`` passes; the
       rows start from Hebb's. At ``margin = 0`` it stores up to ``M = 2d`` random patterns, the
-      Gardner bound. The couplings are not symmetric, so there is no energy (and the asynchronous
-      dynamics need not converge).
+      Gardner bound. ``converged`` says whether every stability passed the margin within
+      ``epochs`` (near capacity, and with a margin, the rule needs many passes). The couplings
+      are not symmetric, so there is no energy, no temperature, and the asynchronous dynamics
+      need not converge.
 
     Hebb's dynamics use the integer couplings ``J = d W`` (the Hebbian sums), whose fields
     ``J x`` are integers computed exactly, in float32 while ``M d < 2²⁴`` and in float64
@@ -209,9 +216,12 @@ class ClassicalHopfield(BinaryNetwork):
             raise ValueError(f"rule must be one of {', '.join(self.RULES)}; got {rule!r}")
         margin = check_positive(margin, "margin", strict=False)
         epochs = check_int(epochs, "epochs")
+        if rule != "perceptron" and (margin != 0 or epochs != 1000):
+            raise ValueError(f"margin and epochs are options of rule='perceptron'; got them with rule={rule!r}")
         m, d = memories.shape
         self.rule = rule
         self.epochs = 0          # perceptron passes taken
+        self.converged = True    # perceptron: every stability above the margin within the epochs
         if rule == "hebb":
             exact = memories.dtype if m * d < 2**24 and memories.dtype != torch.float16 else torch.float64
             couplings = memories.T.to(exact) @ memories.to(exact)
@@ -234,9 +244,10 @@ class ClassicalHopfield(BinaryNetwork):
         rule. The rows stay integers, so a stability of exactly 0 is 0 and counts as unstored."""
         d = xi.shape[1]
         j = torch.zeros(d, d, dtype=xi.dtype, device=xi.device)
-        for self.epochs in range(1, epochs + 1):
+        for self.epochs in range(1, epochs + 2):
             unstable = (xi * (xi @ j.T) <= margin * j.norm(dim=1)).to(xi.dtype)    # [M, d]: pattern μ, unit i
-            if not bool(unstable.any()):
+            self.converged = not bool(unstable.any())
+            if self.converged or self.epochs > epochs:
                 self.epochs -= 1
                 break
             j += (unstable * xi).T @ xi
@@ -298,7 +309,12 @@ class ClassicalHopfield(BinaryNetwork):
 
 
 def _projection(xi: torch.Tensor) -> torch.Tensor:
-    """``Ξᵀ (Ξ Ξᵀ)⁺ Ξ``, the orthogonal projection onto the patterns' span, diagonal removed."""
+    """``Ξᵀ (Ξ Ξᵀ)⁺ Ξ``, the orthogonal projection onto the patterns' span, diagonal removed. Patterns
+    that span every direction give the identity, whose off-diagonal part is exactly 0 (not the
+    rounding of a pseudo-inverse, which would leave the dynamics to the BLAS kernel at hand)."""
+    d = xi.shape[1]
+    if int(torch.linalg.matrix_rank(xi)) == d:
+        return torch.zeros(d, d, dtype=xi.dtype, device=xi.device)
     w = xi.T @ torch.linalg.pinv(xi.T)
     return w.fill_diagonal_(0.0)
 
