@@ -16,6 +16,7 @@ chain of corruptions; A-Hop (chapter 6) trains on such pairs.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -72,8 +73,16 @@ def _generator(generator) -> None:
 
 
 def _rand(x: torch.Tensor, generator) -> torch.Tensor:
+    """Uniform draws of ``x``'s shape, in float32 at least: float16 and bfloat16 steps (2⁻¹¹, 2⁻⁸)
+    would round small and large probabilities away."""
     where = generator_device(generator, x.device)
-    return torch.rand(x.shape, generator=generator, device=where, dtype=x.dtype).to(x.device)
+    dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    return torch.rand(x.shape, generator=generator, device=where, dtype=dtype).to(x.device)
+
+
+def _count(fraction: float, n: int) -> int:
+    """``fraction · n`` rounded half up (Python's ``round`` goes to even: 2.5 → 2 but 3.5 → 4)."""
+    return int(math.floor(fraction * n + 0.5))
 
 
 def mask_pixels(x: torch.Tensor, fraction: float, *, generator: torch.Generator | None = None,
@@ -106,7 +115,7 @@ def mask_rows(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.5, *, s
     value = _fill(value, "value", x)
     shape = _image_shape(x, shape)
     h = shape[0]
-    k = int(round(_fraction(fraction) * h))
+    k = _count(_fraction(fraction), h)
     if side not in ("bottom", "top"):
         raise ValueError(f"side must be 'bottom' or 'top'; got {side!r}")
     out = x.clone().reshape(x.shape[0], *shape)
@@ -132,7 +141,7 @@ def mask_border(x: torch.Tensor, shape: Sequence[int], fraction: float = 0.25, *
     shape = _image_shape(x, shape)
     h, w = shape[:2]
     fraction = _fraction(fraction)
-    bh, bw = int(round(fraction * h / 2)), int(round(fraction * w / 2))
+    bh, bw = _count(fraction, h / 2), _count(fraction, w / 2)
     keep = torch.zeros(h, w, dtype=torch.bool, device=x.device)
     keep[bh:h - bh, bw:w - bw] = True
     if len(shape) == 3:
@@ -209,7 +218,7 @@ def dropout(x: torch.Tensor, p: float, *, generator: torch.Generator | None = No
     if p == 1.0:
         return torch.zeros_like(x)
     out = mask_pixels(x, p, generator=generator)
-    return out / (1.0 - p) if check_bool(scale, "scale") else out
+    return _finite(out / (1.0 - p), "p", p) if check_bool(scale, "scale") else out
 
 
 Corruption = Callable[..., torch.Tensor]
@@ -245,6 +254,7 @@ class VariantDistribution:
                 raise ValueError(f"probs needs mode='mix' and one entry per transform ({len(transforms)}); "
                                  f"got {len(probs)} in mode {mode!r}")
             probs = torch.as_tensor([check_real(p, "each of probs", low=0.0) for p in probs], dtype=torch.float64)
+            probs = probs / probs.max().clamp_min(torch.finfo(torch.float64).tiny)   # their sum must not overflow
             if probs.sum() <= 0:
                 raise ValueError(f"probs must be non-negative and not all zero; got {probs.tolist()}")
         self.memories, self.transforms, self.mode = memories, list(transforms), mode
