@@ -124,6 +124,7 @@ def _attention(queries, keys, values, form: str, beta, mask) -> torch.Tensor:
         mask = mask.expand(*lead, *mask.shape[-2:]).reshape(-1, 1, *mask.shape[-2:])
     scale = 2 * beta if form == "squared_euclidean" else beta
     if form == "squared_euclidean":  # −β‖ξ‖² per memory; −β‖q‖² is the same for every memory and cancels
+        q, k = _sim._recentred(k, q)[::-1]         # distances unchanged, the expansion kept small
         bias = -beta * k.square().sum(dim=-1)[..., None, :]
         mask = bias if mask is None else (bias.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
                                           else bias + mask)

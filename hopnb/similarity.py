@@ -91,11 +91,15 @@ def euclidean(memories: torch.Tensor, queries: torch.Tensor, *, squared: bool = 
 
     ``reciprocal=True`` gives ``1 / (dist + eps)``, the UHN code's form (there with
     ``squared=True``). Both forms use matrix products (``torch.cdist`` does for
-    large inputs), so a zero distance may come out as a small positive number.
+    large inputs), so a zero distance may come out as a small positive number. The
+    products expand ``‖q − ξ‖² = ‖q‖² + ‖ξ‖² − 2qᵀξ``, which loses every digit when the
+    patterns share a large offset; so both are first moved by the same vector (the first
+    memory), which leaves every distance unchanged and the expansion small.
 
     >>> euclidean(torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]))
     tensor([[-5.]])
     """
+    memories, queries = _recentred(memories, queries)
     if squared:  # expanded, so that the gradient stays finite at zero distance
         dist = (queries.square().sum(-1, keepdim=True) + memories.square().sum(-1).unsqueeze(-2)
                 - 2 * queries @ memories.transpose(-1, -2))
@@ -103,6 +107,12 @@ def euclidean(memories: torch.Tensor, queries: torch.Tensor, *, squared: bool = 
     else:
         dist = torch.cdist(queries, memories, p=2.0)
     return _distance_score(dist, reciprocal, eps)
+
+
+def _recentred(memories: torch.Tensor, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both moved by the first memory (a constant: distances, and their gradients, are unchanged)."""
+    origin = memories[..., :1, :].detach()
+    return memories - origin, queries - origin
 
 
 @_checked

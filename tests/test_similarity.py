@@ -223,3 +223,17 @@ def test_uhn_similarities_are_registered():
     for name in UHN:
         assert name in sim.NAMES and name in sim.__all__
     assert sim.get("kl", eps=1e-3).keywords == {"eps": 1e-3}
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_euclidean_distances_survive_a_large_common_offset(squared):
+    # float32 has 24 bits: at an offset of 1e4 the expansion ‖q‖² + ‖ξ‖² − 2qᵀξ lost every digit of distances near 1
+    g = torch.Generator().manual_seed(0)
+    memories = torch.randn(30, 3, generator=g) + 1e4
+    queries = memories[:10] + 0.01 * torch.randn(10, 3, generator=g)
+    reference = sim.euclidean(memories.double(), queries.double(), squared=squared)
+    torch.testing.assert_close(sim.euclidean(memories, queries, squared=squared).double(), reference, rtol=1e-3, atol=1e-3)
+    from hopnb import AssociativeMemory, separation
+    for similarity, sep in ((sim.get("euclidean", squared=squared), "max"),
+                            (sim.get("euclidean", squared=True), separation.Softmax(beta=50.0))):    # the attention path
+        torch.testing.assert_close(AssociativeMemory(memories, similarity, sep)(memories), memories, rtol=0, atol=1e-2)
