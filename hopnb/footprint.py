@@ -170,6 +170,8 @@ class FootprintSimilarity(nn.Module):
         if not isinstance(x, torch.Tensor) or x.ndim < 2 or x.shape[-1] != self.d:
             got = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{name} must be [..., n, d] with d={self.d} (the footprint's size); got {got}")
+        if 0 in x.shape:
+            raise ValueError(f"{name} must not be empty: [..., n, d] with n ≥ 1; got {list(x.shape)}")
         check_dtype(x, name)
         dtype = self.w[self.bases[0]].dtype
         if x.dtype != dtype:

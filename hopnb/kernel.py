@@ -143,6 +143,8 @@ def separation_loss(features: torch.Tensor, t: float = 2.0, kind: str = "average
     t = check_positive(t, "t")
     if kind not in LOSSES:
         raise ValueError(f"kind must be one of {LOSSES}; got {kind!r}")
+    if isinstance(features, torch.Tensor) and features.is_floating_point() and 8 * t > torch.finfo(features.dtype).max:
+        raise ValueError(f"t = {t:g} is too large for {features.dtype}: t times squared distances up to 4 overflows")
     if not isinstance(features, torch.Tensor):
         raise TypeError(f"features must be a torch.Tensor [M, D]; got {type(features).__name__}")
     if features.ndim != 2 or features.shape[0] < 2 or features.shape[1] < 1:

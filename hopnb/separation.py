@@ -95,6 +95,8 @@ def _check_shape(weights, scores: torch.Tensor) -> torch.Tensor:
                 else f"of the scores' shape {list(scores.shape)}")
         got = shape_str(weights) if isinstance(weights, torch.Tensor) else type(weights).__name__
         raise ValueError(f"separation must return weights {what}; got {got}")
+    if weights.dtype != scores.dtype:
+        raise TypeError(f"separation must return weights of the scores' dtype {scores.dtype}; got {weights.dtype}")
     return weights
 
 

@@ -367,7 +367,8 @@ class DenseAssociativeMemory(BinaryNetwork):
             check_positive(n, "polynomial order n", minimum=1.0, strict=False)
             if n != int(n):
                 raise ValueError(f"polynomial order n must be an integer; got {n}")
-        self.interaction, self.n, self.beta = interaction, int(n), check_positive(beta, "beta")
+        self.interaction, self.beta = interaction, check_positive(beta, "beta")
+        self.n = None if interaction == "exponential" else int(n)     # the exponential has no order
         self.register_buffer("memories", memories)
 
     def extra_repr(self):
