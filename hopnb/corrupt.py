@@ -250,6 +250,8 @@ class VariantDistribution:
         if mode not in ("mix", "chain"):
             raise ValueError(f"mode must be 'mix' or 'chain'; got {mode!r}")
         if probs is not None:
+            if isinstance(probs, (str, bytes)) or not hasattr(probs, "__len__"):
+                raise TypeError(f"probs must be a list with one probability per transform; got {type_str(probs)}")
             if mode != "mix" or len(probs) != len(transforms):
                 raise ValueError(f"probs needs mode='mix' and one entry per transform ({len(transforms)}); "
                                  f"got {len(probs)} in mode {mode!r}")
@@ -278,7 +280,7 @@ class VariantDistribution:
         >>> source.dtype, tuple(variants.shape), bool(((variants == 0) | (variants == 1)).all())
         (torch.int64, (3, 4), True)
         """
-        n = check_int(n, "n")
+        n = check_int(n, "n", maximum=2**40)
         device = self.memories.device
         where = generator_device(generator, device)
         source = torch.randint(0, self.memories.shape[0], (n,), generator=generator, device=where).to(device)

@@ -118,6 +118,8 @@ def search_path(root: str | os.PathLike | None = None) -> list[Path]:
     """
     paths = []
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder (str or path) or None; got {type(root).__name__}")
         paths.append(Path(root).expanduser())
     if os.environ.get("HOPNB_DATA"):
         paths.append(Path(os.environ["HOPNB_DATA"]).expanduser())
@@ -495,8 +497,9 @@ def load(name: str, split: str | None = None, *, n: int | None = None, root: str
     split = _SPLITS[name][0] if split is None else split
     if split not in _SPLITS[name]:
         raise ValueError(f"{name}: split must be one of {_SPLITS[name]}; got {split!r}")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
         raise ValueError(f"n must be a positive int or None; got {n!r}")
+    n = None if n is None else int(n)
     check_bool(download, "download"), check_bool(grayscale, "grayscale")
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder (str or path) or None; got {type(root).__name__}")
@@ -559,6 +562,8 @@ def random_patterns(n: int, d: int, kind: str = "binary", *, generator: torch.Ge
             raise TypeError(f"{arg} must be a positive int; got {value!r} ({type(value).__name__})")
     if n < 1 or d < 1:
         raise ValueError(f"n and d must be positive; got n={n}, d={d}")
+    if n * d > 2**40:
+        raise ValueError(f"n · d must be at most 2^40 entries; got n={n}, d={d}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
         raise TypeError(f"dtype must be a floating-point torch dtype (torch.float32 or torch.float64); got {dtype!r}")
     where = generator_device(generator, "cpu")

@@ -151,6 +151,10 @@ def summarise(rows: list[dict], by: Sequence[str], value: str = "fraction_correc
     """
     if isinstance(by, (str, bytes)):
         raise TypeError(f"by must be a list of keys, e.g. [{by!r}]; got the string {by!r}")
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(row, dict) for row in rows):
+        raise TypeError(f"rows must be a list of dicts (as retrieval_sweep returns); got {type(rows).__name__}")
+    if not isinstance(by, (list, tuple)):
+        raise TypeError(f"by must be a list of keys; got {type(by).__name__}")
     groups: dict[tuple, list[float]] = defaultdict(list)
     for row in rows:
         missing = [k for k in (*by, value) if k not in row]

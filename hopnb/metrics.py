@@ -101,6 +101,8 @@ def source_accuracy(source: torch.Tensor, *, weights: torch.Tensor | None = None
         n_memories = memories.shape[0]
     if source.shape != guess.shape:
         raise ValueError(f"source must be [B] = [{guess.shape[0]}] indices; got {shape_str(source)}")
+    if source.is_floating_point() and not bool(torch.isfinite(source).all()):
+        raise ValueError(f"source must hold finite memory indices; got {source.tolist()[:8]}")
     if source.is_floating_point() and not bool((source == source.round()).all()):
         raise ValueError(f"source must hold whole-number memory indices; got {source.tolist()[:8]}")
     if bool((source < 0).any()) or bool((source >= n_memories).any()):

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from ._validate import check_bool
+
 __all__ = ["device", "knob", "seed", "seed_offset"]
 
 _SCALES = ("book", "paper")
@@ -49,7 +51,7 @@ def device(name: str | None = None, *, verbose: bool = True) -> torch.device:
                              f"use 'cpu' or 'cuda'")
     else:
         dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if verbose:
+    if check_bool(verbose, "verbose"):
         if dev.type == "cuda":
             print(f"hopnb: using CUDA ({torch.cuda.get_device_name(dev)}).")
         else:
