@@ -70,10 +70,10 @@ def _check_call(queries, keys, values, mask, chunk_size, budget, similarity):
     if chunk_size is not None:
         check_int(chunk_size, "chunk_size")
     check_int(budget, "budget (bytes of scores)")
+    eps = _sim.cosine_eps(_sim.as_similarity(similarity))      # cosine: rows too small to normalise
     for name, x in (("queries", queries), ("keys", keys), ("values", values)):
         if free(x):      # queries and keys bounded so that their similarity cannot overflow
             check_finite(x, name, bounded=name != "values")
-            eps = _sim.cosine_eps(_sim.as_similarity(similarity))
             if eps is not None and name != "values":
                 check_norms(x, name, eps)
     return _mask(mask, queries, keys)
@@ -124,7 +124,7 @@ def _attention(queries, keys, values, form: str, beta, mask) -> torch.Tensor:
         mask = mask.expand(*lead, *mask.shape[-2:]).reshape(-1, 1, *mask.shape[-2:])
     scale = 2 * beta if form == "squared_euclidean" else beta
     if form == "squared_euclidean":  # −β‖ξ‖² per memory; −β‖q‖² is the same for every memory and cancels
-        q, k = _sim._recentred(k, q)[::-1]         # distances unchanged, the expansion kept small
+        k, q = _sim._recentred(k, q)               # distances unchanged, the expansion kept small
         bias = -beta * k.square().sum(dim=-1)[..., None, :]
         mask = bias if mask is None else (bias.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
                                           else bias + mask)

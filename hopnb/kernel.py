@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._training import descend
-from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_int, check_like, check_patterns, check_positive, free, type_str
+from ._validate import DTYPES, check_bool, check_dtype, check_int, check_like, check_patterns, check_positive, free
 from .runtime import generator_device
 
 __all__ = ["KernelSimilarity", "separation_loss", "separation_loss_bound"]

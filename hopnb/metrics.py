@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_like, check_patterns, check_positive, check_real, check_result, shape_str, type_str
+from ._validate import check_like, check_patterns, check_positive, check_real, shape_str, type_str
 
 __all__ = ["sse", "fraction_correct", "fraction_cosine", "source_accuracy"]
 

@@ -25,7 +25,7 @@ from torch import nn
 from . import functional as _functional
 from . import separation as _sep
 from . import similarity as _sim
-from ._validate import DTYPES, check_bool, check_dtype, check_finite, check_int, check_result, count_nonfinite, free, shape_str, type_str
+from ._validate import check_bool, check_dtype, check_finite, check_int, check_result, count_nonfinite, free, shape_str, type_str
 
 __all__ = ["Hopfield", "HopfieldPooling", "HopfieldLayer"]
 
@@ -49,7 +49,7 @@ def _batched(x, name: str, d: int | None = None, like: torch.Tensor | None = Non
 
 
 def _square_sum(x: torch.Tensor) -> float:
-    """``Σ x²`` over every entry in one pass (NumPy's dot where ``x`` is contiguous); NaN or inf if
+    """``Σ x²`` over every entry in one pass (a dot product where ``x`` is contiguous); NaN or inf if
     an entry is, and inf if the sum overflows."""
     x = x.detach()
     if x.is_contiguous():
