@@ -179,7 +179,8 @@ class ClassicalHopfield(BinaryNetwork):
     every rule gives couplings with zero diagonal. ``rule`` picks them (chapter 1, "Beyond Hebb"):
 
     * ``"hebb"``: ``W = (1/d) Σ_μ ξ_μ ξ_μᵀ − (M/d) I`` (eq. (1.1));
-    * ``"pseudo-inverse"``: the projection onto the patterns' span, ``W = Ξᵀ (Ξ Ξᵀ)⁻¹ Ξ``, diagonal
+    * ``"pseudo-inverse"``: the projection onto the patterns' span, ``W = Ξ⁺ Ξ`` (``Ξ⁺`` the
+      Moore–Penrose pseudo-inverse; ``= Ξᵀ (Ξ Ξᵀ)⁻¹ Ξ`` while the patterns are independent), diagonal
       removed (Personnaz, Guyon & Dreyfus 1985; Kanter & Sompolinsky 1987): each pattern's field is
       ``(1 − W_ii) ξ_i``, so every pattern is a fixed point while ``M < d``;
     * ``"storkey"``: Storkey's (1997) incremental rule, pattern by pattern,
@@ -187,8 +188,8 @@ class ClassicalHopfield(BinaryNetwork):
       incremental like Hebb's but with corrections for what is already stored;
     * ``"perceptron"``: each unit's row learned by the (batch) perceptron rule until every
       stability ``ξ_i^μ h_i^μ / ‖w_i‖`` exceeds ``margin`` (Gardner 1988), or ``epochs`` passes; the
-      rows start from Hebb's. At ``margin = 0`` it stores up to ``M = 2d`` random patterns, the
-      Gardner bound. ``converged`` says whether every stability passed the margin within
+      rows start from Hebb's. At ``margin = 0`` it can store up to ``M = 2d`` random patterns as
+      ``d → ∞``, the Gardner bound. ``converged`` says whether every stability passed the margin within
       ``epochs`` (near capacity, and with a margin, the rule needs many passes). The couplings
       are not symmetric, so there is no energy, no temperature, and the asynchronous dynamics
       need not converge.
