@@ -151,8 +151,8 @@ def get(name: str, **params) -> Similarity:
         raise ValueError(f"unknown similarity {name!r}; known: {', '.join(NAMES)} (or pass any callable "
                          f"(memories [M, d], queries [B, d]) -> scores [B, M])")
     fn = _REGISTRY[name]
-    if "eps" in params:
-        check_positive(params["eps"], "eps")
+    if "eps" in params:                  # the divergences' smoothing may be 0 (the exact divergence)
+        check_positive(params["eps"], "eps", strict=name not in _DIVERGENCES)
     return functools.partial(fn, **params) if params else fn
 
 
@@ -383,6 +383,7 @@ def jensen_shannon(memories: torch.Tensor, queries: torch.Tensor, *, eps: float 
 
 _UHN_SIMILARITIES = {"l1_dot": l1_dot, "kl": kl, "reverse_kl": reverse_kl, "jensen_shannon": jensen_shannon}
 _REGISTRY.update(_UHN_SIMILARITIES)
+_DIVERGENCES = frozenset({"kl", "reverse_kl", "jensen_shannon"})
 #: The names :func:`get` accepts.
 NAMES = tuple(_REGISTRY)
 __all__ += [*_UHN_SIMILARITIES, "EPS_UHN"]

@@ -126,6 +126,17 @@ def test_uhn_similarities_match_the_broadcast_reference(images, name, eps):
                                    -1 / _reference(name, memories, queries, eps))
 
 
+def test_get_accepts_eps_zero_for_the_divergences_only(images):
+    memories, queries = images
+    for name in ("kl", "reverse_kl", "jensen_shannon"):
+        torch.testing.assert_close(sim.get(name, eps=0.0)(memories, queries),
+                                   getattr(sim, name)(memories, queries, eps=0.0))
+    with pytest.raises(ValueError, match="eps"):
+        sim.get("euclidean", eps=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        sim.get("kl", eps=-1.0)
+
+
 def test_divergences_with_eps_zero_are_exact(images):
     memories, queries = images
     js = sim.jensen_shannon(memories, queries, eps=0.0)
