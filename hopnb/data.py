@@ -246,6 +246,7 @@ _DOWNLOADS = {
     ("mnist", "train"): ["https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz",
                          "https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz"],
     ("cifar10", "test"): ["https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"],
+    ("tinyimagenet", "val"): ["http://cs231n.stanford.edu/tiny-imagenet-200.zip"],
 }
 _DOWNLOADS[("cifar10", "train")] = _DOWNLOADS[("cifar10", "test")]
 
@@ -264,6 +265,7 @@ _KNOWN: dict[str, dict[str, str]] = {
     "t10k-images-idx3-ubyte": {"md5": "2646ac647ad5339dbf082846283269ea"},
     "t10k-labels-idx1-ubyte": {"md5": "27ae3e4e09519cfbb04c329615203637"},
     "cifar-10-python.tar.gz": {"md5": "c58f30108f718f92721af3b95e74349a"},
+    "tiny-imagenet-200.zip": {"md5": "90528d7ca1a48142e341f4ef8d21d0de"},
     "cifar10_test_jpeg_5000.npz": {
         "md5": "ede044f81c3c78142057b88926446790",
         "sha256": "b14dbb3c2d4f573f63959c7726b0826f19d9431b5e129237a2b60d0385c9d0b4"},

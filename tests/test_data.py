@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 import urllib.error
 import urllib.request
 
@@ -141,11 +142,12 @@ def test_official_cifar10_batches_are_read_channel_last(tmp_path, monkeypatch):
     assert torch.equal(x, x2)
 
 
-def test_official_tinyimagenet_validation_folder(tmp_path):
+def _fake_tinyimagenet(top):
+    """A three-image folder in the official layout, top/tiny-imagenet-200."""
     import numpy as np
     from PIL import Image
 
-    root = tmp_path / "tinyimagenet" / "tiny-imagenet-200"
+    root = top / "tiny-imagenet-200"
     (root / "val" / "images").mkdir(parents=True)
     (root / "wnids.txt").write_text("n01\nn02\n")
     (root / "words.txt").write_text("n01\tgoldfish\nn02\tgo-kart\n")
@@ -154,5 +156,28 @@ def test_official_tinyimagenet_validation_folder(tmp_path):
         Image.fromarray(np.full((64, 64, 3), 10 * i, dtype=np.uint8)).save(root / "val" / "images" / f"val_{i}.JPEG")
         rows.append(f"val_{i}.JPEG\t{wnid}\t0\t0\t63\t63")
     (root / "val" / "val_annotations.txt").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_official_tinyimagenet_validation_folder(tmp_path):
+    _fake_tinyimagenet(tmp_path / "tinyimagenet")
     ds = data.load("tinyimagenet", root=tmp_path, download=False)
     assert ds.x.shape == (3, 12288) and ds.y.tolist() == [1, 0, 1] and ds.classes == ("goldfish", "go-kart")
+
+
+def test_tinyimagenet_is_downloaded_as_the_official_zip(tmp_path, monkeypatch):
+    """With no local copy, the official archive is fetched into the cache, verified and read."""
+    import shutil
+
+    folder = _fake_tinyimagenet(tmp_path / "made")
+    archive = Path(shutil.make_archive(str(tmp_path / "tiny-imagenet-200"), "zip", folder.parent, folder.name))
+    (url,) = data._DOWNLOADS[("tinyimagenet", "val")]
+    assert url.endswith("/tiny-imagenet-200.zip") and "md5" in data._KNOWN["tiny-imagenet-200.zip"]
+    monkeypatch.setitem(data._KNOWN, "tiny-imagenet-200.zip", {"md5": data._digests(archive, ["md5"])["md5"]})
+    monkeypatch.delenv("HOPNB_DATA", raising=False)
+    monkeypatch.delenv("HOPNB_OFFLINE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda u, timeout: open(archive, "rb") if u == url else pytest.fail(u))
+    ds = data.load("tinyimagenet", root=tmp_path / "nothing")
+    assert ds.x.shape == (3, 12288) and ds.y.tolist() == [1, 0, 1]
+    assert os.listdir(tmp_path / "cache" / "hopnb" / "tinyimagenet") == ["tiny-imagenet-200.zip"]
