@@ -1,7 +1,8 @@
 """The training loop of the learned models: U-Hop's Stage I and A-Hop's fit share it.
 
 An epoch draws its batches, takes one optimiser step on each and records the epoch's mean
-loss; a held-out loss, when given, is recorded after every epoch and can stop training early.
+loss; a held-out loss, when given, is recorded before the first step and after every epoch,
+and can stop training early.
 The models differ only in what they hand it: U-Hop one full batch of its memories per epoch
 and plain gradient descent (:meth:`hopnb.kernel.KernelSimilarity.fit`), A-Hop minibatches of
 (source, variant) pairs and Adam (:meth:`hopnb.models.AdaptiveHopfield.fit`).
@@ -18,8 +19,9 @@ from tqdm.auto import tqdm
 
 @dataclass
 class Descent:
-    """What :func:`descend` did: the mean training loss of each epoch, the held-out loss after
-    each epoch (empty without one), and the number of optimiser steps taken."""
+    """What :func:`descend` did: the mean training loss of each epoch; the held-out loss at the
+    start (entry 0) and after each epoch ``e`` (entry ``e``), empty without one; and the number
+    of optimiser steps taken."""
 
     losses: list[float] = field(default_factory=list)
     validation: list[float] = field(default_factory=list)
@@ -36,9 +38,9 @@ def descend(loss: Callable[..., torch.Tensor], batches: Callable[[int], Iterable
     records the epoch's mean loss, each batch weighted by its length (that of its first entry).
     A loss or a parameter that stops being finite stops training with a ``FloatingPointError``
     that names the step and the learning rate.
-    ``validation()``, when given, is evaluated without gradients after every epoch; with
-    ``patience``, training stops once it has not improved for ``patience`` epochs, and
-    ``module`` gets back its state from the best epoch.
+    ``validation()``, when given, is evaluated without gradients before the first step and after
+    every epoch; with ``patience``, training stops once it has not improved for ``patience``
+    epochs, and ``module`` gets back its state from the best epoch (the start counts as epoch 0).
 
     >>> w = torch.nn.Parameter(torch.tensor([3.0]))
     >>> run = descend(lambda: (w ** 2).sum(), lambda epoch: [()], torch.optim.SGD([w], lr=0.25), 3)
@@ -47,6 +49,23 @@ def descend(loss: Callable[..., torch.Tensor], batches: Callable[[int], Iterable
     """
     run = Descent()
     best, best_state, since_best = float("inf"), None, 0
+
+    def held_out() -> bool:
+        """Record the held-out loss; True once it has not improved for ``patience`` epochs."""
+        nonlocal best, best_state, since_best
+        with torch.no_grad():
+            value = validation()
+        run.validation.append(value)
+        if value < best:
+            best, since_best = value, 0
+            if module is not None:
+                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            return False
+        since_best += 1
+        return patience is not None and since_best >= patience
+
+    if validation is not None:
+        held_out()
     for epoch in tqdm(range(epochs), desc=name, disable=not progress):
         values, sizes = [], []
         for batch in batches(epoch):
@@ -68,19 +87,8 @@ def descend(loss: Callable[..., torch.Tensor], batches: Callable[[int], Iterable
             sizes.append(len(batch[0]) if batch else 1)
         run.losses.append(values[0] if len(values) == 1 else
                           sum(v * n for v, n in zip(values, sizes)) / sum(sizes))
-        if validation is None:
-            continue
-        with torch.no_grad():
-            held_out = validation()
-        run.validation.append(held_out)
-        if held_out < best:
-            best, since_best = held_out, 0
-            if module is not None:
-                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-        else:
-            since_best += 1
-            if patience is not None and since_best >= patience:
-                break
+        if validation is not None and held_out():
+            break
     optimiser.zero_grad()
     if patience is not None and best_state is not None:
         module.load_state_dict(best_state)

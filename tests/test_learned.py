@@ -134,6 +134,16 @@ def test_training_stops_on_a_non_finite_loss_or_parameter_and_names_the_step():
         descend(lambda: w.log().sum(), lambda epoch: [()], torch.optim.SGD([w], lr=10.0), 3)
 
 
+def test_the_held_out_loss_is_recorded_at_the_start_and_a_run_that_never_beats_it_keeps_the_start():
+    module = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.constant_(module.weight, 1.0)
+    w = module.weight                                             # SGD at lr 1.5 on w²: 1 → −2 → 4 → −8
+    run = descend(lambda: (w ** 2).sum(), lambda epoch: [()], torch.optim.SGD([w], lr=1.5), 10,
+                  validation=lambda: (w ** 2).sum().item(), patience=2, module=module)
+    assert run.validation == [1.0, 4.0, 16.0] and run.steps == 2
+    assert w.item() == 1.0
+
+
 def test_both_learned_models_train_through_the_one_loop(monkeypatch):
     import hopnb.models.learned
     seen = []
@@ -295,7 +305,10 @@ def test_a_hop_fit_on_a_fixed_training_set_with_validation_and_patience():
     train, held_out = variants.sample(100, generator=gen(1)), variants.sample(50, generator=gen(2))
     net = AdaptiveHopfield(memories)
     history = net.fit(train, epochs=6, batch_size=32, generator=gen(3), validation=held_out, progress=False)
-    assert len(history) == len(net.validation_history) == 6
+    assert len(history) == 6 and len(net.validation_history) == 7   # the held-out loss at the start, then per epoch
+    with torch.no_grad():
+        start = F.cross_entropy(AdaptiveHopfield(memories).footprint(memories, held_out[1]), held_out[0]).item()
+    assert net.validation_history[0] == pytest.approx(start, rel=1e-12)
     assert net.steps == 6 * 4                                     # an epoch is one pass: ceil(100 / 32) batches
     assert net.validation_history[-1] < net.validation_history[0]
     assert net.footprint.w["dis"].dtype == torch.float64
@@ -306,7 +319,7 @@ def test_a_hop_fit_on_a_fixed_training_set_with_validation_and_patience():
     stopped = AdaptiveHopfield(memories)
     stopped.fit(train, epochs=200, lr=1.0, batch_size=32, generator=gen(3), validation=held_out, patience=2,
                 progress=False)
-    assert len(stopped.validation_history) < 200
+    assert len(stopped.validation_history) < 201
     best = min(stopped.validation_history)
     with torch.no_grad():
         kept = F.cross_entropy(stopped.footprint(memories, held_out[1]), held_out[0]).item()

@@ -125,9 +125,10 @@ class AdaptiveHopfield(AssociativeMemory):
         takes one step per batch of ``batch_size``. The defaults (Adam, lr 0.1, 200 epochs)
         are the paper's.
 
-        ``validation=(source, queries)`` records the held-out cross-entropy after every
-        epoch in ``self.validation_history``; with ``patience`` too, training stops once it
-        has not improved for ``patience`` epochs, and the weights of the best epoch are kept.
+        ``validation=(source, queries)`` records the held-out cross-entropy before training
+        (entry 0 of ``self.validation_history``) and after every epoch ``e`` (entry ``e``); with
+        ``patience`` too, training stops once it has not improved for ``patience`` epochs, and
+        the weights of the best epoch are kept.
         ``self.steps`` counts the Adam steps taken. Returns the mean training loss of each epoch;
         ``progress=True`` shows a progress bar over the epochs.
 
