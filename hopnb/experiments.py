@@ -72,7 +72,7 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
     ``patterns [N, d]``; each memory (or the first ``queries_per_run``) is corrupted by
     ``corruptions[name](x, level, generator=g)`` and used as a query. ``similarities``
     and ``separations`` are names, callables or separation modules, or mappings from a
-    label to one. Each row holds the settings and ``fraction_correct`` (SSE below
+    label to one. Each row holds the settings and ``fraction_correct`` (SSE at most
     ``threshold``), ``mean_sse`` and ``source_accuracy`` (the top weight is the source). ``progress=True``
     shows a progress bar.
 
@@ -131,7 +131,7 @@ def retrieval_sweep(patterns: torch.Tensor, *, n_memories: Sequence[int], simila
             rows.append({
                 "n_memories": n, "similarity": sname, "separation": pname, "corruption": cname,
                 "level": float(level), "seed": seed,
-                "fraction_correct": (errors < threshold).float().mean().item(),
+                "fraction_correct": (errors <= threshold).float().mean().item(),
                 "mean_sse": errors.mean().item(),
                 "source_accuracy": metrics.source_accuracy(source, weights=weights),
             })

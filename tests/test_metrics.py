@@ -8,7 +8,8 @@ def test_sse_fraction_correct_and_cosine():
     targets = torch.zeros(4, 10)
     retrieved = torch.arange(4.0)[:, None].expand(4, 10) / 2  # SSE 0, 2.5, 10, 22.5
     torch.testing.assert_close(metrics.sse(retrieved, targets), torch.tensor([0.0, 2.5, 10.0, 22.5]))
-    assert metrics.fraction_correct(retrieved, targets, threshold=10.0) == 0.5
+    assert metrics.fraction_correct(retrieved, targets, threshold=10.0) == 0.75     # SSE ≤ 10, as the UHN code tests
+    assert metrics.fraction_correct(retrieved, targets, threshold=9.99) == 0.5
     a = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     assert metrics.fraction_cosine(a, torch.tensor([[1.0, 0.0]]).expand(3, 2)) == pytest.approx(1 / 3)
     assert metrics.fraction_cosine(a, torch.tensor([[1.0, 0.0]]).expand(3, 2), threshold=0.7) == pytest.approx(2 / 3)

@@ -215,7 +215,7 @@ def test_a_metric_is_an_error_naming_an_argument_or_the_reference(data, kind, B,
     r, t = retrieved.double(), targets.double()
     error = (r - t).square().sum(dim=1)
     want = {"sse": lambda: error,
-            "fraction_correct": lambda: (error < threshold).double().mean().item(),
+            "fraction_correct": lambda: (error <= threshold).double().mean().item(),
             "fraction_cosine": lambda: (F.cosine_similarity(r, t, dim=1) >= threshold).double().mean().item(),
             "source_accuracy": lambda: (r.argmax(dim=1) == source).double().mean().item()}[kind]()
     if kind == "sse":
